@@ -1,0 +1,36 @@
+/* twshim — what the policy does to a client TCP socket at connect time.
+ *
+ * Shared by the connect interposer (fd of this process) and the supervisor
+ * (a pidfd_getfd duplicate of another process's socket: same open file
+ * description, so options and binds act on the target's socket). */
+#ifndef TWSHIM_CLIENT_H
+#define TWSHIM_CLIENT_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "pin.h"
+#include "twshim/policy.h"
+
+/* Is fd a TCP socket (AF_INET/AF_INET6, SOCK_STREAM, IPPROTO_TCP)?
+ * One getsockopt; errno preserved. */
+bool tw_is_tcp_socket(int fd);
+
+struct tw_connect_plan {
+	bool selected;     /* destination selected by the rules */
+	bool set_linger;   /* linger 0/N to set now */
+	bool track_safe;   /* record for the safe close */
+	bool pin;          /* bind to a pinned port */
+};
+
+/* Pure: what to do for this destination under policy p, given whether the
+ * program set SO_LINGER itself. */
+struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_active,
+				       const struct sockaddr *dst, socklen_t len,
+				       bool program_linger);
+
+/* Apply the connect-time linger of modes 0/N.  Returns true on success;
+ * a failure is counted and logged.  errno preserved. */
+bool tw_apply_linger(int fd, const struct tw_policy *p);
+
+#endif

@@ -1,0 +1,53 @@
+/* twshim — per-fd records of the sockets the library manages.
+ *
+ * Lock-free: a fixed top-level array of pointers to chunks of entries,
+ * each chunk mmap'd the first time an fd in its range is recorded, so
+ * memory follows the highest fd actually used and an fd that was never
+ * recorded costs one load (no system call) at close.  Chunks are never
+ * freed.  An entry belongs to the thread operating on its fd; the
+ * atomics only make concurrent readers (fork, exit pass) see whole
+ * values. */
+#ifndef TWSHIM_FDTABLE_H
+#define TWSHIM_FDTABLE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum tw_fd_flag {
+	TW_FD_SAFE = 1u << 0,             /* close goes through the safe decision */
+	TW_FD_PINNED = 1u << 1,           /* holds a (port, destination) reservation */
+	TW_FD_PROGRAM_LINGER = 1u << 2,   /* the program set SO_LINGER itself */
+	TW_FD_PROGRAM_REUSEADDR = 1u << 3,/* the program set SO_REUSEADDR itself */
+	TW_FD_PROGRAM_REUSEPORT = 1u << 4,/* the program set SO_REUSEPORT itself */
+	TW_FD_DUPED = 1u << 5,            /* another fd of this process may share the socket */
+	TW_FD_FORKED = 1u << 6,           /* another process may share the socket */
+	TW_FD_DEFERRED_PORT = 1u << 7,    /* program bound ADDR:0; port chosen at connect */
+	TW_FD_PROGRAM_NO_PORT = 1u << 8,  /* the program set IP_BIND_ADDRESS_NO_PORT itself */
+};
+
+struct tw_fd_entry {
+	_Atomic uint32_t flags;  /* 0: nothing recorded */
+	uint16_t pin_port;       /* TW_FD_PINNED: the reserved source port */
+	uint16_t reserved0;
+	_Atomic uint64_t cookie; /* SO_COOKIE of the socket the flags describe */
+	uint64_t pin_key;        /* TW_FD_PINNED: destination key of the reservation */
+};
+
+/* The entry for fd, or NULL if its chunk was never created. No allocation. */
+struct tw_fd_entry *tw_fd_peek(int fd);
+/* The entry for fd, creating its chunk (mmap) if needed; NULL if fd < 0,
+ * fd is beyond the table, or mmap fails. */
+struct tw_fd_entry *tw_fd_get(int fd);
+/* Atomically take the entry's contents and clear it; returns the flags that
+ * were there (0: nothing was recorded).  *out may be NULL. */
+uint32_t tw_fd_take(int fd, struct tw_fd_entry *out);
+/* Set flag on every entry that has any flag (fork: both processes now hold
+ * the sockets). */
+void tw_fd_mark_all(uint32_t flag);
+/* Is another entry (not except_fd) recording the same socket? */
+bool tw_fd_cookie_in_use(uint64_t cookie, int except_fd);
+/* One past the highest fd whose chunk exists (bound for scans). */
+int tw_fd_limit(void);
+
+#endif

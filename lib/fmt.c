@@ -1,0 +1,117 @@
+/* twshim — async-signal-safe formatting (no locale, no malloc). */
+#include "fmt.h"
+
+#include <stdint.h>
+
+struct out {
+	char *buf;
+	size_t size;
+	size_t len;
+};
+
+static void put_char(struct out *o, char c)
+{
+	if (o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	if (!s)
+		s = "(null)";
+	while (*s)
+		put_char(o, *s++);
+}
+
+static void put_unsigned(struct out *o, uint64_t v, unsigned base)
+{
+	char digits[24];
+	int n = 0;
+
+	do {
+		unsigned d = (unsigned)(v % base);
+		digits[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		v /= base;
+	} while (v && n < (int)sizeof(digits));
+	while (n)
+		put_char(o, digits[--n]);
+}
+
+static void put_signed(struct out *o, int64_t v)
+{
+	if (v < 0) {
+		put_char(o, '-');
+		put_unsigned(o, (uint64_t)0 - (uint64_t)v, 10);
+	} else {
+		put_unsigned(o, (uint64_t)v, 10);
+	}
+}
+
+size_t tw_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct out o = { buf, size, 0 };
+
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			put_char(&o, *p);
+			continue;
+		}
+		p++;
+		int longs = 0;
+		int size_t_arg = 0;
+		while (*p == 'l') {
+			longs++;
+			p++;
+		}
+		if (*p == 'z') {
+			size_t_arg = 1;
+			p++;
+		}
+		switch (*p) {
+		case 's':
+			put_str(&o, va_arg(ap, const char *));
+			break;
+		case 'c':
+			put_char(&o, (char)va_arg(ap, int));
+			break;
+		case 'd':
+			if (longs)
+				put_signed(&o, va_arg(ap, long));
+			else
+				put_signed(&o, va_arg(ap, int));
+			break;
+		case 'u':
+		case 'x':
+			if (size_t_arg)
+				put_unsigned(&o, va_arg(ap, size_t), *p == 'x' ? 16 : 10);
+			else if (longs)
+				put_unsigned(&o, va_arg(ap, unsigned long), *p == 'x' ? 16 : 10);
+			else
+				put_unsigned(&o, va_arg(ap, unsigned), *p == 'x' ? 16 : 10);
+			break;
+		case '%':
+			put_char(&o, '%');
+			break;
+		case '\0':
+			p--; /* a lone '%' at the end: print nothing more */
+			break;
+		default:
+			put_char(&o, '%');
+			put_char(&o, *p);
+			break;
+		}
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = '\0';
+	return o.len < size ? o.len : (size ? size - 1 : 0);
+}
+
+size_t tw_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = tw_vfmt(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -1,0 +1,49 @@
+/* twshim — bind(): reuse options for servers, deferred ports for pinning. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "client.h"
+#include "fdtable.h"
+#include "hook.h"
+#include "pin.h"
+#include "real.h"
+#include "reuse.h"
+#include "runtime.h"
+
+static bool is_port_zero(const struct sockaddr *addr, socklen_t len)
+{
+	if (addr->sa_family == AF_INET && len >= sizeof(struct sockaddr_in))
+		return ((const struct sockaddr_in *)(const void *)addr)->sin_port == 0;
+	if (addr->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6))
+		return ((const struct sockaddr_in6 *)(const void *)addr)->sin6_port == 0;
+	return false;
+}
+
+static int hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	if (!tw_active() || !addr || len < sizeof(sa_family_t) ||
+	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+		return libc_bind(fd, addr, len);
+
+	if (is_port_zero(addr, len)) {
+		/* The program picks a source address and leaves the port to the
+		 * system: a client about to connect, whose port pinning picks. */
+		if (tw_pin_active()) {
+			struct tw_fd_entry *e = tw_fd_peek(fd);
+			uint32_t flags = e ? atomic_load_explicit(&e->flags, memory_order_relaxed) : 0;
+			if (!(flags & TW_FD_PROGRAM_NO_PORT) && tw_is_tcp_socket(fd))
+				return tw_pin_bind_port0(fd, addr, len);
+		}
+		return libc_bind(fd, addr, len);
+	}
+	if (tw_rt.reuse_actions)
+		tw_reuse_before_bind(&tw_rt.policy, fd, addr, len);
+	return libc_bind(fd, addr, len);
+}
+
+TW_EXPORT int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return hook_bind(fd, addr, len);
+}

@@ -1,0 +1,86 @@
+/* twshim — fd duplication: dup, dup2, dup3, fcntl(F_DUPFD*).
+ *
+ * A duplicate of a recorded socket is recorded too, so that the safe close
+ * acts only at the last close of the socket.  dup2/dup3 onto a recorded fd
+ * close it: that close goes through the same decision as close(). */
+/* fcntl and fcntl64 are both defined here under their own names; with
+ * _FILE_OFFSET_BITS=64 the header would rename fcntl to fcntl64. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "hook.h"
+#include "real.h"
+#include "safe_close.h"
+
+TW_EXPORT int dup(int oldfd)
+{
+	int fd = libc_dup(oldfd);
+	if (fd >= 0)
+		tw_fd_note_dup(oldfd, fd);
+	return fd;
+}
+
+/* newfd is about to be replaced: close it our way, but only if the call
+ * will really happen (a bad oldfd makes dup2 fail without closing newfd). */
+static void before_replace(int oldfd, int newfd)
+{
+	struct tw_fd_entry *e = tw_fd_peek(newfd);
+	if (oldfd == newfd || !e || atomic_load_explicit(&e->flags, memory_order_relaxed) == 0)
+		return;
+	int saved = errno;
+	bool old_valid = libc_fcntl_int(oldfd, F_GETFD, 0) >= 0;
+	errno = saved;
+	if (old_valid)
+		tw_fd_before_close(newfd);
+}
+
+TW_EXPORT int dup2(int oldfd, int newfd)
+{
+	before_replace(oldfd, newfd);
+	int fd = libc_dup2(oldfd, newfd);
+	if (fd >= 0 && oldfd != newfd)
+		tw_fd_note_dup(oldfd, fd);
+	return fd;
+}
+
+TW_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	before_replace(oldfd, newfd);
+	int fd = libc_dup3(oldfd, newfd, flags);
+	if (fd >= 0)
+		tw_fd_note_dup(oldfd, fd);
+	return fd;
+}
+
+/* fcntl's third argument is an int or a pointer depending on cmd; like
+ * glibc, take it as a pointer-sized value and pass it on unchanged. */
+static int hook_fcntl(int fd, int cmd, void *arg)
+{
+	int rc = libc_fcntl_ptr(fd, cmd, arg);
+	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
+		tw_fd_note_dup(fd, rc);
+	return rc;
+}
+
+TW_EXPORT int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return hook_fcntl(fd, cmd, arg);
+}
+
+TW_EXPORT int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	va_start(ap, cmd);
+	void *arg = va_arg(ap, void *);
+	va_end(ap);
+	return hook_fcntl(fd, cmd, arg);
+}

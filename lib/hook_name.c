@@ -1,0 +1,2 @@
+/* STUB: replaced by the source-port pinning work (getsockname, listen). */
+#include "pin.h"

@@ -1,0 +1,40 @@
+/* twshim — setsockopt(): remember the options the program chose itself,
+ * so the library never overrides them. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "fdtable.h"
+#include "hook.h"
+#include "real.h"
+#include "runtime.h"
+
+static uint32_t program_choice_flag(int level, int name)
+{
+	if (level == SOL_SOCKET && name == SO_LINGER)
+		return TW_FD_PROGRAM_LINGER;
+	if (level == SOL_SOCKET && name == SO_REUSEADDR)
+		return TW_FD_PROGRAM_REUSEADDR;
+	if (level == SOL_SOCKET && name == SO_REUSEPORT)
+		return TW_FD_PROGRAM_REUSEPORT;
+	if (level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT)
+		return TW_FD_PROGRAM_NO_PORT;
+	return 0;
+}
+
+TW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	int rc = libc_setsockopt(fd, level, name, val, len);
+	if (rc == 0 && tw_active()) {
+		uint32_t flag = program_choice_flag(level, name);
+		if (flag) {
+			int saved = errno;
+			struct tw_fd_entry *e = tw_fd_get(fd);
+			if (e)
+				atomic_fetch_or_explicit(&e->flags, flag, memory_order_relaxed);
+			errno = saved;
+		}
+	}
+	return rc;
+}

@@ -1,0 +1,29 @@
+/* twshim — logging with write(2) only: async-signal-safe, never stdout.
+ *
+ * Lines look like "twshim[curl:1234]: warn: text".  The destination is
+ * stderr or TWSHIM_LOG_FILE, opened for each line (O_APPEND|O_CLOEXEC|
+ * O_NOFOLLOW) so that a program closing or reusing fd numbers can never
+ * make the library write into one of its own files or sockets.
+ * errno is preserved by every function here. */
+#ifndef TWSHIM_LOG_H
+#define TWSHIM_LOG_H
+
+#include <stdbool.h>
+
+#include "twshim/policy.h"
+
+void tw_log_configure(enum tw_log_level level, const char *file, bool secure_mode);
+bool tw_log_enabled(enum tw_log_level level);
+void tw_log(enum tw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#define tw_error(...) tw_log(TW_LOG_ERROR, __VA_ARGS__)
+#define tw_warn(...) tw_log(TW_LOG_WARN, __VA_ARGS__)
+#define tw_info(...) tw_log(TW_LOG_INFO, __VA_ARGS__)
+#define tw_debug(...)                                  \
+	do {                                           \
+		if (tw_log_enabled(TW_LOG_DEBUG))      \
+			tw_log(TW_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
+
+#endif

@@ -1,0 +1,55 @@
+/* twshim — source-port pinning for client sockets (TWSHIM_PORTS).
+ *
+ * Used by the connect interposer and by the supervisor.  Nothing here
+ * changes errno as seen by the caller, and nothing allocates after
+ * tw_pin_init(). */
+#ifndef TWSHIM_PIN_H
+#define TWSHIM_PIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "twshim/policy.h"
+
+/* A reservation of (port, destination) made before connect. */
+struct tw_pin_ticket {
+	bool active;   /* a reservation is held */
+	uint16_t port; /* host byte order */
+	uint64_t key;  /* destination key */
+};
+
+/* Resolve the range (reading ip_local_port_range and
+ * ip_local_reserved_ports for TW_PORTS_ABOVE), print one line if the range
+ * is unusable or overlaps the ephemeral range, set up the allocator.
+ * Returns true if pinning is active. */
+bool tw_pin_init(const struct tw_policy *p);
+bool tw_pin_active(void);
+
+/* Before the real connect of a selected client TCP socket: if the program
+ * has not bound it, set SO_REUSEADDR and bind it to a pinned port of the
+ * destination's family (keeping an address the program bound with port 0
+ * when deferred is true).  Fills *t on success; on any failure leaves the
+ * socket as it was (or unbound) and t->active false. */
+void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len,
+			   bool deferred, struct tw_pin_ticket *t);
+
+/* After the real connect returned rc with errno err: if it failed with
+ * EADDRNOTAVAIL because of the pinned port, recover (new socket, another
+ * port, dup3 onto fd) and connect again.  Returns the result the program
+ * must see and stores its errno in *err.  Releases the ticket on failure. */
+int tw_pin_after_connect(int fd, const struct sockaddr *dst, socklen_t len,
+			 int rc, int *err, struct tw_pin_ticket *t);
+
+/* The socket holding the reservation is gone. */
+void tw_pin_release(uint16_t port, uint64_t key);
+
+/* The program bound fd to ADDR:0 and pinning applies: remember the address
+ * so the connect can pin it.  Returns the result of the program's bind. */
+int tw_pin_bind_port0(int fd, const struct sockaddr *addr, socklen_t len);
+
+/* The program is about to use a deferred ADDR:0 binding in a way that needs
+ * its port now (getsockname, listen): give it the kernel's own choice. */
+void tw_pin_materialize(int fd);
+
+#endif

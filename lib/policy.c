@@ -1,0 +1,468 @@
+/* twshim — the environment turned into a policy, once.
+ *
+ * Pure code: the caller supplies the lookup and prints the diagnostics.
+ *
+ * Decisions recorded here (the tests pin them down):
+ * - Unset means "leave the program alone".  An EMPTY value is malformed,
+ *   not unset: `TWSHIM_LINGER=` is usually a template whose substitution
+ *   failed, and one diagnostic line says so instead of hiding it.
+ * - Numbers are decimal digits only: no sign, no blanks, no hex; leading
+ *   zeros are fine ("0080" is 80, and "00" for TWSHIM_LINGER is "0").
+ * - Keywords are lower case only.
+ * - A malformed value switches its feature off (as if unset) with exactly
+ *   one error line.  Where "off" would widen what the library does, the
+ *   narrower choice wins:
+ *     TWSHIM_MATCH / TWSHIM_EXCLUDE malformed: all client actions stay off
+ *       (a typo in the scope must not widen the scope to everything, and an
+ *       exclusion the user asked for cannot be honoured);
+ *     TWSHIM_REUSE_PORTS malformed: reuse on bind stays off (otherwise it
+ *       would apply to every port);
+ *     TWSHIM_DISABLE malformed: the library does nothing, as with 1 (a kill
+ *       switch that was clearly touched errs on the side of doing nothing).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy_internal.h"
+#include "twshim/policy.h"
+
+#define V_LINGER "TWSHIM_LINGER"
+#define V_DRAIN "TWSHIM_DRAIN_MS"
+#define V_PORTS "TWSHIM_PORTS"
+#define V_REUSEADDR "TWSHIM_REUSEADDR"
+#define V_REUSEPORT "TWSHIM_REUSEPORT"
+#define V_REUSE_PORTS "TWSHIM_REUSE_PORTS"
+#define V_MATCH "TWSHIM_MATCH"
+#define V_EXCLUDE "TWSHIM_EXCLUDE"
+#define V_LOG "TWSHIM_LOG"
+#define V_LOG_FILE "TWSHIM_LOG_FILE"
+#define V_DISABLE "TWSHIM_DISABLE"
+
+const char *const tw_policy_variables[] = {
+	V_LINGER, V_DRAIN, V_PORTS, V_REUSEADDR, V_REUSEPORT, V_REUSE_PORTS,
+	V_MATCH, V_EXCLUDE, V_LOG, V_LOG_FILE, V_DISABLE, NULL,
+};
+
+#define RULE_FORMS                                                              \
+	"comma-separated CIDR, CIDR:PORT, CIDR:LO-HI, IPV6-CIDR, [IPV6-CIDR]:PORT, " \
+	"[IPV6-CIDR]:LO-HI, *:PORT, *:LO-HI; ports 1-65535"
+
+static const struct {
+	const char *name;
+	const char *forms;
+} accepted_forms[] = {
+	{ V_LINGER, "off, safe, 0, or seconds 1-3600" },
+	{ V_DRAIN, "milliseconds 0-60000" },
+	{ V_PORTS, "off, above, or LO-HI with 1 <= LO <= HI <= 65535" },
+	{ V_REUSEADDR, "0 or 1" },
+	{ V_REUSEPORT, "0 or 1" },
+	{ V_REUSE_PORTS, "comma-separated ports or LO-HI ranges, 1-65535, e.g. 8080,9000-9010" },
+	{ V_MATCH, RULE_FORMS },
+	{ V_EXCLUDE, RULE_FORMS },
+	{ V_LOG, "error, warn, info, debug" },
+	{ V_LOG_FILE, "an absolute path, starting with '/'" },
+	{ V_DISABLE, "0 or 1" },
+};
+
+const char *tw_policy_accepted_forms(const char *variable)
+{
+	if (!variable)
+		return NULL;
+	for (size_t i = 0; i < sizeof(accepted_forms) / sizeof(accepted_forms[0]); i++)
+		if (strcmp(accepted_forms[i].name, variable) == 0)
+			return accepted_forms[i].forms;
+	return NULL;
+}
+
+/* ---- single values ---------------------------------------------------- */
+
+bool tw_parse_uint_span(const char *s, size_t n, unsigned long min, unsigned long max,
+			unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || n == 0)
+		return false;
+	/* strtoul alone would accept blanks, a sign and (base 0) hex. */
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno == ERANGE || end != s + n || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool tw_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	return s && tw_parse_uint_span(s, strlen(s), min, max, out);
+}
+
+bool tw_parse_bool01(const char *s, bool *out)
+{
+	if (!s)
+		return false;
+	if (strcmp(s, "0") == 0) {
+		*out = false;
+		return true;
+	}
+	if (strcmp(s, "1") == 0) {
+		*out = true;
+		return true;
+	}
+	return false;
+}
+
+bool tw_parse_linger(const char *s, enum tw_linger_mode *mode, unsigned *seconds)
+{
+	unsigned long n;
+
+	if (!s)
+		return false;
+	if (strcmp(s, "off") == 0) {
+		*mode = TW_LINGER_OFF;
+		*seconds = 0;
+	} else if (strcmp(s, "safe") == 0) {
+		*mode = TW_LINGER_SAFE;
+		*seconds = 0;
+	} else if (tw_parse_uint(s, 0, TW_LINGER_SECONDS_MAX, &n)) {
+		*mode = n == 0 ? TW_LINGER_ABORT : TW_LINGER_TIMEOUT;
+		*seconds = (unsigned)n;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+bool tw_parse_ports(const char *s, enum tw_ports_mode *mode, struct tw_port_range *range)
+{
+	unsigned long lo, hi;
+	const char *dash;
+
+	if (!s)
+		return false;
+	if (strcmp(s, "off") == 0 || strcmp(s, "above") == 0) {
+		*mode = s[0] == 'o' ? TW_PORTS_OFF : TW_PORTS_ABOVE;
+		range->lo = range->hi = 0;
+		return true;
+	}
+	dash = strchr(s, '-');
+	if (!dash || !tw_parse_uint_span(s, (size_t)(dash - s), 1, 65535, &lo) ||
+	    !tw_parse_uint(dash + 1, 1, 65535, &hi) || lo > hi)
+		return false;
+	*mode = TW_PORTS_RANGE;
+	range->lo = (uint16_t)lo;
+	range->hi = (uint16_t)hi;
+	return true;
+}
+
+bool tw_parse_log_level(const char *s, enum tw_log_level *out)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	if (!s)
+		return false;
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum tw_log_level)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- diagnostics ------------------------------------------------------ */
+
+static void diag_add(struct tw_diags *d, enum tw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void diag_add(struct tw_diags *d, enum tw_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!d || d->n >= TW_DIAG_MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(d->v[d->n].text, sizeof(d->v[d->n].text), fmt, ap);
+	va_end(ap);
+	d->v[d->n].level = level;
+	d->n++;
+}
+
+/* A value as it may appear in a diagnostic: at most `max` bytes, each
+ * control or non-ASCII byte shown as '?', "..." when cut. */
+#define SHOWN_BUF (TW_DIAG_VALUE_SHOWN + 4)
+
+static const char *show(char buf[SHOWN_BUF], const char *s, size_t len, size_t max)
+{
+	size_t i, k = 0;
+
+	if (max > TW_DIAG_VALUE_SHOWN)
+		max = TW_DIAG_VALUE_SHOWN;
+	for (i = 0; i < len && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[k++] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+	}
+	if (i < len) {
+		memcpy(buf + k, "...", 3);
+		k += 3;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+/* Items of a rule list are shown shorter than whole values: the line has
+ * to carry both. */
+#define ITEM_SHOWN 48
+
+static void diag_bad(struct tw_diags *d, const char *name, const char *value,
+		     const struct tw_parse_error *err, const char *consequence)
+{
+	char val[SHOWN_BUF], item[SHOWN_BUF], detail[160] = "";
+
+	if (err && err->why && err->item)
+		snprintf(detail, sizeof(detail), ": item %zu \"%s\": %s", err->item,
+			 show(item, err->at, err->len, ITEM_SHOWN), err->why);
+	else if (err && err->why)
+		snprintf(detail, sizeof(detail), ": %s", err->why);
+	diag_add(d, TW_LOG_ERROR, "%s=\"%s\" is not valid%s (accepted: %s); %s", name,
+		 show(val, value, strlen(value), TW_DIAG_VALUE_SHOWN), detail,
+		 tw_policy_accepted_forms(name), consequence);
+}
+
+/* ---- the policy ------------------------------------------------------- */
+
+struct parse_state {
+	struct tw_policy *p;
+	struct tw_diags *d;
+	tw_lookup_fn lookup;
+	void *ctx;
+	unsigned bad;
+};
+
+static const char *get(struct parse_state *st, const char *name)
+{
+	return st->lookup ? st->lookup(name, st->ctx) : NULL;
+}
+
+static void bad(struct parse_state *st, const char *name, const char *value,
+		const struct tw_parse_error *err, const char *consequence)
+{
+	st->bad++;
+	diag_bad(st->d, name, value, err, consequence);
+}
+
+/* Each parse_* returns: 0 unset, 1 valid, -1 malformed (already reported). */
+
+static int parse_linger(struct parse_state *st)
+{
+	const char *v = get(st, V_LINGER);
+
+	if (!v)
+		return 0;
+	if (tw_parse_linger(v, &st->p->linger, &st->p->linger_seconds))
+		return 1;
+	bad(st, V_LINGER, v, NULL, "linger stays off");
+	return -1;
+}
+
+static int parse_drain(struct parse_state *st)
+{
+	const char *v = get(st, V_DRAIN);
+	unsigned long ms;
+
+	if (!v)
+		return 0;
+	if (tw_parse_uint(v, 0, TW_DRAIN_MS_MAX, &ms)) {
+		st->p->drain_ms = (unsigned)ms;
+		return 1;
+	}
+	bad(st, V_DRAIN, v, NULL, "the drain bound stays at its default");
+	return -1;
+}
+
+static int parse_ports(struct parse_state *st)
+{
+	const char *v = get(st, V_PORTS);
+
+	if (!v)
+		return 0;
+	if (tw_parse_ports(v, &st->p->ports, &st->p->port_range))
+		return 1;
+	bad(st, V_PORTS, v, NULL, "source ports are not pinned");
+	return -1;
+}
+
+static int parse_flag(struct parse_state *st, const char *name, bool *out,
+		      const char *consequence)
+{
+	const char *v = get(st, name);
+
+	if (!v)
+		return 0;
+	if (tw_parse_bool01(v, out))
+		return 1;
+	bad(st, name, v, NULL, consequence);
+	return -1;
+}
+
+static int parse_reuse_ports(struct parse_state *st)
+{
+	const char *v = get(st, V_REUSE_PORTS);
+	struct tw_parse_error err = { 0 };
+
+	if (!v)
+		return 0;
+	if (tw_parse_port_list_err(v, &st->p->reuse_ports, &err)) {
+		st->p->has_reuse_ports = true;
+		return 1;
+	}
+	bad(st, V_REUSE_PORTS, v, &err, "reuse on bind stays off");
+	return -1;
+}
+
+static int parse_rule_var(struct parse_state *st, const char *name, struct tw_rules *out)
+{
+	const char *v = get(st, name);
+	struct tw_parse_error err = { 0 };
+
+	if (!v)
+		return 0;
+	if (tw_parse_rules_err(v, out, &err))
+		return 1;
+	bad(st, name, v, &err, "client actions stay off");
+	return -1;
+}
+
+static int parse_log(struct parse_state *st)
+{
+	const char *v = get(st, V_LOG);
+
+	if (!v)
+		return 0;
+	if (tw_parse_log_level(v, &st->p->log_level))
+		return 1;
+	bad(st, V_LOG, v, NULL, "the log level stays error");
+	return -1;
+}
+
+static int parse_log_file(struct parse_state *st)
+{
+	const char *v = get(st, V_LOG_FILE);
+	struct tw_parse_error err = { 0 };
+
+	if (!v)
+		return 0;
+	if (v[0] == '/') {
+		st->p->log_file = strdup(v);
+		if (st->p->log_file)
+			return 1;
+		err.why = "out of memory";
+	} else {
+		err.why = v[0] ? "the path must be absolute" : "the path is empty";
+	}
+	bad(st, V_LOG_FILE, v, &err, "logging goes to stderr");
+	return -1;
+}
+
+static int parse_disable(struct parse_state *st)
+{
+	const char *v = get(st, V_DISABLE);
+
+	if (!v)
+		return 0;
+	if (tw_parse_bool01(v, &st->p->disabled))
+		return 1;
+	st->p->disabled = true;
+	bad(st, V_DISABLE, v, NULL, "twshim does nothing, as with 1");
+	return -1;
+}
+
+/* Advice for settings that parse but cannot have an effect.  Kept to
+ * the no-op cases; only when the variables involved were themselves valid,
+ * so that a bad value yields its one error line and nothing else. */
+static void advise(struct parse_state *st, int linger, int drain, int reuseaddr, int reuseport,
+		   int reuse_ports, bool client_forced_off)
+{
+	const struct tw_policy *p = st->p;
+	char val[SHOWN_BUF];
+
+	if (p->disabled)
+		return;
+	if (drain == 1 && linger >= 0 && !client_forced_off && p->linger != TW_LINGER_SAFE) {
+		const char *v = get(st, V_DRAIN);
+
+		diag_add(st->d, TW_LOG_WARN, "%s=\"%s\" has no effect: it applies only to %s=safe",
+			 V_DRAIN, show(val, v ? v : "", v ? strlen(v) : 0, TW_DIAG_VALUE_SHOWN),
+			 V_LINGER);
+	}
+	if (reuse_ports == 1 && reuseaddr >= 0 && reuseport >= 0 && !p->reuseaddr && !p->reuseport)
+		diag_add(st->d, TW_LOG_WARN, "%s has no effect without %s=1 or %s=1",
+			 V_REUSE_PORTS, V_REUSEADDR, V_REUSEPORT);
+}
+
+unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
+			 struct tw_diags *diags)
+{
+	struct parse_state st = { .p = out, .d = diags, .lookup = lookup, .ctx = ctx };
+	int linger, drain, reuseaddr, reuseport, reuse_ports, match, exclude;
+	bool client_forced_off;
+
+	memset(out, 0, sizeof(*out));
+	out->drain_ms = TW_DRAIN_MS_DEFAULT;
+	out->log_level = TW_LOG_ERROR;
+	if (diags)
+		diags->n = 0;
+
+	linger = parse_linger(&st);
+	drain = parse_drain(&st);
+	parse_ports(&st);
+	reuseaddr = parse_flag(&st, V_REUSEADDR, &out->reuseaddr, "SO_REUSEADDR is not set");
+	reuseport = parse_flag(&st, V_REUSEPORT, &out->reuseport, "SO_REUSEPORT is not set");
+	reuse_ports = parse_reuse_ports(&st);
+	match = parse_rule_var(&st, V_MATCH, &out->match);
+	exclude = parse_rule_var(&st, V_EXCLUDE, &out->exclude);
+	parse_log(&st);
+	parse_log_file(&st);
+	parse_disable(&st);
+
+	out->has_match = match == 1;
+
+	/* The narrower choice: see the comment at the top. */
+	client_forced_off = match < 0 || exclude < 0;
+	if (client_forced_off) {
+		out->linger = TW_LINGER_OFF;
+		out->linger_seconds = 0;
+		out->ports = TW_PORTS_OFF;
+		out->port_range.lo = out->port_range.hi = 0;
+	}
+	if (reuse_ports < 0) {
+		out->reuseaddr = false;
+		out->reuseport = false;
+	}
+
+	advise(&st, linger, drain, reuseaddr, reuseport, reuse_ports, client_forced_off);
+	return st.bad;
+}
+
+void tw_policy_free(struct tw_policy *p)
+{
+	if (!p)
+		return;
+	tw_rules_free(&p->match);
+	tw_rules_free(&p->exclude);
+	free(p->reuse_ports.v);
+	p->reuse_ports.v = NULL;
+	p->reuse_ports.n = 0;
+	p->has_reuse_ports = false;
+	p->has_match = false;
+	free(p->log_file);
+	p->log_file = NULL;
+}

@@ -1,0 +1,180 @@
+/* twshim — the real libc functions behind the interposers.
+ *
+ * Each pointer is resolved with dlsym(RTLD_NEXT) in the constructor, or
+ * lazily by the first call that needs it (another library's constructor may
+ * call close() before ours runs).  If dlsym gives nothing usable — or gives
+ * back our own hook, which would recurse — the system call is made
+ * directly, so the program's call always happens. */
+#include "real.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "log.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+
+/* Any pointer type through one atomic slot. */
+typedef void (*any_fn)(void);
+
+struct real_slot {
+	const char *name;
+	_Atomic(any_fn) fn;
+	atomic_bool resolved;
+};
+
+#define SLOT(n) { #n, NULL, false }
+static struct real_slot slots[] = {
+	SLOT(connect), SLOT(bind), SLOT(close), SLOT(fclose), SLOT(close_range),
+	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),
+	SLOT(setsockopt), SLOT(getsockname), SLOT(listen),
+};
+enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, R_DUP2,
+       R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R__COUNT };
+_Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches enum");
+
+static any_fn resolve(unsigned i)
+{
+	struct real_slot *s = &slots[i];
+	if (atomic_load_explicit(&s->resolved, memory_order_acquire))
+		return atomic_load_explicit(&s->fn, memory_order_relaxed);
+
+	int saved = errno;
+	any_fn fn;
+	void *p = dlsym(RTLD_NEXT, s->name);
+	Dl_info mine, found;
+	/* RTLD_NEXT finding a definition in our own object means libc does not
+	 * have it (or we were loaded oddly): calling it would recurse. */
+	if (p && dladdr(p, &found) && dladdr((void *)tw_real_resolve, &mine) &&
+	    found.dli_fbase == mine.dli_fbase)
+		p = NULL;
+	memcpy(&fn, &p, sizeof(fn));
+	atomic_store_explicit(&s->fn, fn, memory_order_relaxed);
+	atomic_store_explicit(&s->resolved, true, memory_order_release);
+	errno = saved;
+	return fn;
+}
+
+void tw_real_resolve(void)
+{
+	for (unsigned i = 0; i < R__COUNT; i++)
+		resolve(i);
+}
+
+#define REAL(i, type) ((type)resolve(i))
+
+int libc_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	typedef int (*fn_t)(int, const struct sockaddr *, socklen_t);
+	fn_t f = REAL(R_CONNECT, fn_t);
+	return f ? f(fd, addr, len) : (int)syscall(SYS_connect, fd, addr, len);
+}
+
+int libc_bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	typedef int (*fn_t)(int, const struct sockaddr *, socklen_t);
+	fn_t f = REAL(R_BIND, fn_t);
+	return f ? f(fd, addr, len) : (int)syscall(SYS_bind, fd, addr, len);
+}
+
+int libc_close(int fd)
+{
+	typedef int (*fn_t)(int);
+	fn_t f = REAL(R_CLOSE, fn_t);
+	return f ? f(fd) : (int)syscall(SYS_close, fd);
+}
+
+int libc_fclose(FILE *stream)
+{
+	typedef int (*fn_t)(FILE *);
+	fn_t f = REAL(R_FCLOSE, fn_t);
+	if (!f) {
+		/* Unreachable in practice: libc always has fclose. */
+		errno = ENOSYS;
+		return EOF;
+	}
+	return f(stream);
+}
+
+int libc_close_range(unsigned first, unsigned last, int flags)
+{
+	typedef int (*fn_t)(unsigned, unsigned, int);
+	fn_t f = REAL(R_CLOSE_RANGE, fn_t);
+	return f ? f(first, last, flags) : (int)syscall(SYS_close_range, first, last, flags);
+}
+
+void libc_closefrom(int lowfd)
+{
+	typedef void (*fn_t)(int);
+	fn_t f = REAL(R_CLOSEFROM, fn_t);
+	if (f) {
+		f(lowfd);
+		return;
+	}
+	if (lowfd >= 0)
+		syscall(SYS_close_range, (unsigned)lowfd, ~0u, 0);
+}
+
+int libc_dup(int fd)
+{
+	typedef int (*fn_t)(int);
+	fn_t f = REAL(R_DUP, fn_t);
+	return f ? f(fd) : (int)syscall(SYS_dup, fd);
+}
+
+int libc_dup2(int oldfd, int newfd)
+{
+	typedef int (*fn_t)(int, int);
+	fn_t f = REAL(R_DUP2, fn_t);
+	return f ? f(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
+}
+
+int libc_dup3(int oldfd, int newfd, int flags)
+{
+	typedef int (*fn_t)(int, int, int);
+	fn_t f = REAL(R_DUP3, fn_t);
+	return f ? f(oldfd, newfd, flags) : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+int libc_fcntl_int(int fd, int cmd, int arg)
+{
+	typedef int (*fn_t)(int, int, ...);
+	fn_t f = REAL(R_FCNTL, fn_t);
+	return f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int libc_fcntl_ptr(int fd, int cmd, void *arg)
+{
+	typedef int (*fn_t)(int, int, ...);
+	fn_t f = REAL(R_FCNTL, fn_t);
+	return f ? f(fd, cmd, arg) : (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
+
+int libc_setsockopt(int fd, int level, int name, const void *val, socklen_t len)
+{
+	typedef int (*fn_t)(int, int, int, const void *, socklen_t);
+	fn_t f = REAL(R_SETSOCKOPT, fn_t);
+	return f ? f(fd, level, name, val, len) : (int)syscall(SYS_setsockopt, fd, level, name, val, len);
+}
+
+int libc_getsockname(int fd, struct sockaddr *addr, socklen_t *len)
+{
+	typedef int (*fn_t)(int, struct sockaddr *, socklen_t *);
+	fn_t f = REAL(R_GETSOCKNAME, fn_t);
+	return f ? f(fd, addr, len) : (int)syscall(SYS_getsockname, fd, addr, len);
+}
+
+int libc_listen(int fd, int backlog)
+{
+	typedef int (*fn_t)(int, int);
+	fn_t f = REAL(R_LISTEN, fn_t);
+	return f ? f(fd, backlog) : (int)syscall(SYS_listen, fd, backlog);
+}

@@ -1,0 +1,31 @@
+/* twshim — typed trampolines to the real libc functions.
+ *
+ * Resolved once with dlsym(RTLD_NEXT) by tw_real_resolve() (the library
+ * constructor).  A call that arrives earlier resolves lazily; if dlsym
+ * cannot help, the close/connect/bind family falls back to the raw system
+ * call, so the program's call always happens.  Each libc_* function has the
+ * exact contract (result and errno) of the libc function it names. */
+#ifndef TWSHIM_REAL_H
+#define TWSHIM_REAL_H
+
+#include <stdio.h>
+#include <sys/socket.h>
+
+void tw_real_resolve(void);
+
+int libc_connect(int fd, const struct sockaddr *addr, socklen_t len);
+int libc_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int libc_close(int fd);
+int libc_fclose(FILE *f);
+int libc_close_range(unsigned first, unsigned last, int flags);
+void libc_closefrom(int lowfd);
+int libc_dup(int fd);
+int libc_dup2(int oldfd, int newfd);
+int libc_dup3(int oldfd, int newfd, int flags);
+int libc_fcntl_int(int fd, int cmd, int arg);
+int libc_fcntl_ptr(int fd, int cmd, void *arg);
+int libc_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
+int libc_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
+int libc_listen(int fd, int backlog);
+
+#endif

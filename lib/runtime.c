@@ -1,0 +1,79 @@
+/* twshim — load-time setup and exit-time work of the library. */
+#include "runtime.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "fdtable.h"
+#include "log.h"
+#include "pin.h"
+#include "safe_close.h"
+#include "stats.h"
+
+struct tw_runtime tw_rt;
+atomic_bool tw_rt_active;
+static atomic_flag init_started = ATOMIC_FLAG_INIT;
+
+static const char *lookup_secure_env(const char *name, void *ctx)
+{
+	(void)ctx;
+	/* secure_getenv: a setuid program must not be steerable by its caller. */
+	return secure_getenv(name);
+}
+
+/* After fork both processes hold every socket: an RST decided in one could
+ * cut data the other still sends, so those sockets close normally. */
+static void after_fork(void)
+{
+	tw_fd_mark_all(TW_FD_FORKED);
+}
+
+static const char *linger_name(const struct tw_policy *p)
+{
+	switch (p->linger) {
+	case TW_LINGER_SAFE: return "safe";
+	case TW_LINGER_ABORT: return "0";
+	case TW_LINGER_TIMEOUT: return "seconds";
+	case TW_LINGER_OFF: break;
+	}
+	return "off";
+}
+
+void tw_runtime_init(void)
+{
+	if (atomic_flag_test_and_set(&init_started))
+		return;
+
+	static struct tw_diags diags; /* 12 KiB: keep it off a small stack */
+	tw_policy_parse(&tw_rt.policy, lookup_secure_env, NULL, &diags);
+	bool secure = getauxval(AT_SECURE) != 0;
+	tw_log_configure(tw_rt.policy.log_level, tw_rt.policy.log_file, secure);
+	for (unsigned i = 0; i < diags.n && i < TW_DIAG_MAX; i++)
+		tw_log(diags.v[i].level, "%s", diags.v[i].text);
+
+	if (tw_rt.policy.disabled) {
+		tw_debug("TWSHIM_DISABLE=1: loaded, doing nothing");
+		return;
+	}
+	bool pin = tw_rt.policy.ports != TW_PORTS_OFF && tw_pin_init(&tw_rt.policy);
+	tw_rt.safe_close = tw_rt.policy.linger == TW_LINGER_SAFE;
+	tw_rt.client_actions = tw_rt.policy.linger != TW_LINGER_OFF || pin;
+	tw_rt.reuse_actions = tw_rt.policy.reuseaddr || tw_rt.policy.reuseport;
+	if (tw_rt.safe_close || pin)
+		pthread_atfork(NULL, after_fork, after_fork);
+	atomic_store_explicit(&tw_rt_active, true, memory_order_release);
+	tw_debug("loaded: linger=%s drain_ms=%u pinning=%s reuseaddr=%d reuseport=%d",
+		 linger_name(&tw_rt.policy), tw_rt.policy.drain_ms, pin ? "on" : "off",
+		 (int)tw_rt.policy.reuseaddr, (int)tw_rt.policy.reuseport);
+}
+
+void tw_runtime_fini(void)
+{
+	if (!tw_active())
+		return;
+	if (tw_rt.safe_close)
+		tw_safe_exit_pass();
+	tw_stats_log_summary();
+}

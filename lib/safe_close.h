@@ -1,0 +1,31 @@
+/* twshim — TWSHIM_LINGER=safe: RST only when nothing can be lost.
+ *
+ * Every close path the library sees calls tw_safe_before_close(fd) just
+ * before the real call that closes fd.  Async-signal-safe: system calls and
+ * atomics only.  errno preserved. */
+#ifndef TWSHIM_SAFE_CLOSE_H
+#define TWSHIM_SAFE_CLOSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pin.h"
+
+/* Record a client socket after its connect: for the safe close and/or its
+ * pinned-port reservation (released at close).  Nothing when neither. */
+void tw_client_record(int fd, bool safe, const struct tw_pin_ticket *t);
+
+/* newfd now refers to the same socket as oldfd (dup, dup2, dup3, F_DUPFD). */
+void tw_fd_note_dup(int oldfd, int newfd);
+
+/* fd is about to be closed: take its record, and if it was a safe socket,
+ * decide (waiting for ACKs if allowed) and set SO_LINGER {1,0} when the RST
+ * loses nothing.  Also releases a pinned-port reservation.  Costs one load
+ * when fd has no record. */
+void tw_fd_before_close(int fd);
+
+/* At exit: decide for every safe socket still open (the kernel closes them
+ * when the process ends); one drain deadline shared by all. */
+void tw_safe_exit_pass(void);
+
+#endif

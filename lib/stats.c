@@ -1,0 +1,51 @@
+/* twshim — counters and the one-line exit summary. */
+#include "stats.h"
+
+#include <string.h>
+
+#include "fmt.h"
+#include "log.h"
+
+_Atomic unsigned long tw_stats[TW_ST__COUNT];
+
+static const char *const stat_names[TW_ST__COUNT] = {
+	[TW_ST_CONNECTS] = "connects",
+	[TW_ST_MATCHED] = "matched",
+	[TW_ST_LINGER_SET] = "linger_set",
+	[TW_ST_LINGER_KEPT] = "linger_kept",
+	[TW_ST_SAFE_TRACKED] = "safe_tracked",
+	[TW_ST_RST_IMMEDIATE] = "rst",
+	[TW_ST_RST_AFTER_DRAIN] = "rst_after_drain",
+	[TW_ST_NORMAL_PENDING] = "normal_pending",
+	[TW_ST_NORMAL_PEER_CLOSED] = "normal_peer_closed",
+	[TW_ST_NORMAL_STATE] = "normal_state",
+	[TW_ST_NORMAL_PROGRAM_LINGER] = "normal_program_linger",
+	[TW_ST_NORMAL_SHARED] = "normal_shared",
+	[TW_ST_NORMAL_RECYCLED] = "normal_recycled",
+	[TW_ST_EXIT_PASS] = "exit_pass",
+	[TW_ST_PINNED] = "pinned",
+	[TW_ST_PIN_RETRIES] = "pin_retries",
+	[TW_ST_PIN_REPLACED] = "pin_replaced",
+	[TW_ST_PIN_FALLBACK] = "pin_fallback",
+	[TW_ST_REUSE_BINDS] = "reuse_binds",
+	[TW_ST_SIDE_FAILURES] = "side_failures",
+};
+
+void tw_stats_log_summary(void)
+{
+	if (!tw_log_enabled(TW_LOG_INFO))
+		return;
+	/* A process that never met a socket of interest (a shell, a helper
+	 * tool in the same service) adds no line. */
+	unsigned long total = 0;
+	for (unsigned i = 0; i < TW_ST__COUNT; i++)
+		total += atomic_load_explicit(&tw_stats[i], memory_order_relaxed);
+	if (!total)
+		return;
+	char text[640];
+	size_t n = tw_fmt(text, sizeof(text), "summary");
+	for (unsigned i = 0; i < TW_ST__COUNT && n < sizeof(text) - 1; i++)
+		n += tw_fmt(text + n, sizeof(text) - n, " %s=%lu", stat_names[i],
+			    atomic_load_explicit(&tw_stats[i], memory_order_relaxed));
+	tw_info("%s", text);
+}

@@ -1,0 +1,41 @@
+/* twshim — counters for the exit summary (TWSHIM_LOG=info). Relaxed atomics. */
+#ifndef TWSHIM_STATS_H
+#define TWSHIM_STATS_H
+
+#include <stdatomic.h>
+
+enum tw_stat {
+	TW_ST_CONNECTS,          /* TCP connects seen */
+	TW_ST_MATCHED,           /* ... whose destination the rules select */
+	TW_ST_LINGER_SET,        /* SO_LINGER set at connect (modes 0 and N) */
+	TW_ST_LINGER_KEPT,       /* program's own SO_LINGER left alone */
+	TW_ST_SAFE_TRACKED,      /* sockets recorded for the safe close */
+	TW_ST_RST_IMMEDIATE,     /* safe: RST, nothing was in flight */
+	TW_ST_RST_AFTER_DRAIN,   /* safe: RST after waiting for ACKs */
+	TW_ST_NORMAL_PENDING,    /* safe: normal close, data still in flight */
+	TW_ST_NORMAL_PEER_CLOSED,/* safe: normal close, peer closed first */
+	TW_ST_NORMAL_STATE,      /* safe: normal close, not established */
+	TW_ST_NORMAL_PROGRAM_LINGER, /* safe: program's own linger */
+	TW_ST_NORMAL_SHARED,     /* safe: socket still held elsewhere */
+	TW_ST_NORMAL_RECYCLED,   /* safe: fd no longer the recorded socket */
+	TW_ST_EXIT_PASS,         /* safe: sockets handled by the exit pass */
+	TW_ST_PINNED,            /* connects bound to a pinned port */
+	TW_ST_PIN_RETRIES,       /* bind attempts that hit a busy port */
+	TW_ST_PIN_REPLACED,      /* sockets replaced after EADDRNOTAVAIL */
+	TW_ST_PIN_FALLBACK,      /* connects left to the kernel's port choice */
+	TW_ST_REUSE_BINDS,       /* binds given SO_REUSEADDR/SO_REUSEPORT */
+	TW_ST_SIDE_FAILURES,     /* side actions that failed and were skipped */
+	TW_ST__COUNT,
+};
+
+extern _Atomic unsigned long tw_stats[TW_ST__COUNT];
+
+static inline void tw_stat_inc(enum tw_stat s)
+{
+	atomic_fetch_add_explicit(&tw_stats[s], 1, memory_order_relaxed);
+}
+
+/* One line "twshim[prog:pid]: info: summary connects=… …" at TW_LOG_INFO. */
+void tw_stats_log_summary(void);
+
+#endif
