@@ -35,10 +35,11 @@ struct real_slot {
 static struct real_slot slots[] = {
 	SLOT(connect), SLOT(bind), SLOT(close), SLOT(fclose), SLOT(close_range),
 	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),
-	SLOT(setsockopt), SLOT(getsockname), SLOT(listen),
+	SLOT(setsockopt), SLOT(getsockname), SLOT(listen), SLOT(posix_spawn), SLOT(posix_spawnp),
 };
 enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, R_DUP2,
-       R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R__COUNT };
+       R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R_POSIX_SPAWN, R_POSIX_SPAWNP,
+       R__COUNT };
 _Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches enum");
 
 static any_fn resolve(unsigned i)
@@ -177,4 +178,21 @@ int libc_listen(int fd, int backlog)
 	typedef int (*fn_t)(int, int);
 	fn_t f = REAL(R_LISTEN, fn_t);
 	return f ? f(fd, backlog) : (int)syscall(SYS_listen, fd, backlog);
+}
+
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			const posix_spawnattr_t *, char *const[], char *const[]);
+
+int libc_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+		     const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	spawn_fn f = REAL(R_POSIX_SPAWN, spawn_fn);
+	return f ? f(pid, path, actions, attr, argv, envp) : ENOSYS;
+}
+
+int libc_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	spawn_fn f = REAL(R_POSIX_SPAWNP, spawn_fn);
+	return f ? f(pid, file, actions, attr, argv, envp) : ENOSYS;
 }

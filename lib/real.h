@@ -8,6 +8,7 @@
 #ifndef TWSHIM_REAL_H
 #define TWSHIM_REAL_H
 
+#include <spawn.h>
 #include <stdio.h>
 #include <sys/socket.h>
 
@@ -27,5 +28,9 @@ int libc_fcntl_ptr(int fd, int cmd, void *arg);
 int libc_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int libc_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int libc_listen(int fd, int backlog);
+int libc_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
+		     const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+int libc_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
+		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 
 #endif

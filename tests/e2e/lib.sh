@@ -234,6 +234,7 @@ tw_server_stop() {
 	local pid=TW_PID_$1
 	kill -TERM "${!pid}" 2>/dev/null
 	wait "${!pid}" 2>/dev/null
+	printf -v "$pid" '%s' ""
 	tw__summary "$1"
 }
 
@@ -242,6 +243,7 @@ tw_server_stop() {
 tw_server_wait() {
 	local pid=TW_PID_$1 rc=0
 	wait "${!pid}" || rc=$?
+	printf -v "$pid" '%s' ""
 	tw__summary "$1"
 	return "$rc"
 }

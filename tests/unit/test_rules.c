@@ -1,6 +1,7 @@
 /* twshim — unit tests: rule lists, port lists, matching, selection. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>

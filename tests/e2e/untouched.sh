@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# untouched: with TWSHIM_LINGER=0 only client TCP sockets change.
+#
+# 1. tests/helpers/twtest-sockopt reads SO_LINGER back from one socket of
+#    each kind, in the same process as the library: a connected UDP socket,
+#    an AF_UNIX stream socketpair (what curl makes), a connected AF_UNIX
+#    stream socket, a TCP listener and an accepted TCP socket must all read
+#    {0,0}; the client TCP sockets (IPv4 and IPv6) must read {1,0} — and
+#    {0,0} without the library, which is what shows the check can fail.
+# 2. The test server itself runs under the library in "closefirst" mode: it
+#    closes first, so if its accepted sockets were given linger 0 its
+#    TIME_WAIT would vanish and the clients would see resets.  Measured from
+#    the kernel: server-side TIME_WAIT equals the connections made, and every
+#    client got its reply.
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+tw_netns_enter "$@"
+tw_need "$TW_SOCKOPT" "$TW_PROBE"
+
+# linger_of OUTPUT KIND -> "onoff,linger"
+linger_of() {
+	local l
+	l=$(grep "^$2 " <<<"$1") || {
+		printf 'missing\n'
+		return
+	}
+	printf '%s,%s\n' "$(tw_field "$l" onoff)" "$(tw_field "$l" linger)"
+}
+
+plain=$("$TW_SOCKOPT" 7201) || fail "twtest-sockopt failed without the library"
+with=$(TWSHIM_LINGER=0 tw_preload "$TW_SOCKOPT" 7202) ||
+	fail "twtest-sockopt failed under the library"
+tw_log "without the library:"$'\n'"$plain"
+tw_log "with TWSHIM_LINGER=0:"$'\n'"$with"
+
+for kind in udp_connected unix_pair unix_connected tcp_listener tcp_accepted; do
+	assert_eq "$kind SO_LINGER without the library" "$(linger_of "$plain" "$kind")" "0,0"
+	assert_eq "$kind SO_LINGER with TWSHIM_LINGER=0 (untouched)" "$(linger_of "$with" "$kind")" "0,0"
+done
+for kind in tcp_client tcp6_client; do
+	assert_eq "$kind SO_LINGER without the library" "$(linger_of "$plain" "$kind")" "0,0"
+	assert_eq "$kind SO_LINGER with TWSHIM_LINGER=0" "$(linger_of "$with" "$kind")" "1,0"
+done
+
+# The server side, measured from the kernel.
+M=5
+for mode in plain lib; do
+	port=$([[ $mode == plain ]] && echo 7203 || echo 7204)
+	if [[ $mode == lib ]]; then
+		TWSHIM_LINGER=0 tw_preload tw_server_start S -p "$port" -m closefirst -n "$M" -t 60
+	else
+		tw_server_start S -p "$port" -m closefirst -n "$M" -t 60
+	fi
+	line=$("$TW_PROBE" -q -n "$M" -s hello -r 127.0.0.1 "$port")
+	tw_server_wait S || tw__fail "$mode: server did not see $M connections end"
+	tw_log "$mode: probe says: $line"
+	assert_eq "server $mode: client replies" "$(tw_field "$line" replies)" "$M"
+	assert_eq "server $mode: client failures" "$(tw_field "$line" failed)" 0
+	assert_eq "server $mode: server-side TIME_WAIT (server closed first, normally)" \
+		"$(tw_tw_count sport = ":$port")" "$M"
+	assert_eq "server $mode: client-side TIME_WAIT" "$(tw_tw_count dport = ":$port")" 0
+done
+
+tw_done

@@ -1,0 +1,104 @@
+/* twshim — command entry point: dispatch to the subcommands. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools.h"
+
+#ifndef TWSHIM_VERSION
+#define TWSHIM_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("Usage: twshim COMMAND [OPTIONS] [ARGS]\n"
+	      "\n"
+	      "Fix TIME_WAIT pile-ups and source-port collisions of programs that cannot be\n"
+	      "recompiled, through the libtwshim.so preload library.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  run [OPTIONS] -- COMMAND [ARGS...]  run COMMAND with the library and a policy\n"
+	      "  stat [OPTIONS]                      count TCP sockets by state (netlink)\n"
+	      "  check [FILE]                        validate TWSHIM_* variables, show the policy\n"
+	      "  doctor BINARY...                    can the library reach this program?\n"
+	      "\n"
+	      "  -h, --help      show this help (or `twshim COMMAND --help`)\n"
+	      "  -V, --version   show the version\n"
+	      "\n"
+	      "See twshim(1) and libtwshim(7).\n", f);
+}
+
+void tw_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "twshim: %s%s", cmd ? cmd : "", cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool tw_parse_ulong_arg(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool tw_parse_port_range_arg(const char *s, unsigned *lo, unsigned *hi)
+{
+	unsigned long a, b;
+	const char *dash = strchr(s, '-');
+	char first[16];
+	if (!dash) {
+		if (!tw_parse_ulong_arg(s, 0, 65535, &a))
+			return false;
+		*lo = *hi = (unsigned)a;
+		return true;
+	}
+	if ((size_t)(dash - s) >= sizeof(first))
+		return false;
+	memcpy(first, s, (size_t)(dash - s));
+	first[dash - s] = '\0';
+	if (!tw_parse_ulong_arg(first, 0, 65535, &a) || !tw_parse_ulong_arg(dash + 1, 0, 65535, &b) || a > b)
+		return false;
+	*lo = (unsigned)a;
+	*hi = (unsigned)b;
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return TW_EXIT_INVALID;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return TW_EXIT_OK;
+	}
+	if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+		printf("twshim %s\n", TWSHIM_VERSION);
+		return TW_EXIT_OK;
+	}
+	/* each subcommand sees argv[0] = its name, so getopt errors name it */
+	if (!strcmp(cmd, "run"))
+		return tw_cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "stat"))
+		return tw_cmd_stat(argc - 1, argv + 1);
+	if (!strcmp(cmd, "check"))
+		return tw_cmd_check(argc - 1, argv + 1);
+	if (!strcmp(cmd, "doctor"))
+		return tw_cmd_doctor(argc - 1, argv + 1);
+	tw_error(NULL, "unknown command '%s' (try `twshim --help`)", cmd);
+	return TW_EXIT_INVALID;
+}

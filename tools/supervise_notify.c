@@ -1,0 +1,291 @@
+/* twshim — one trapped connect()/bind(): read, duplicate, apply, continue.
+ *
+ * The policy code is the library's (lib/client.h, lib/pin.h, lib/reuse.h);
+ * here is only the plumbing that turns a notification into "a duplicate of
+ * the target's socket plus the sockaddr it passed". */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "pin.h"
+#include "reuse.h"
+#include "supervise_internal.h"
+
+#define X32_BIT 0x40000000u
+#define NR64_CONNECT 42u
+#define NR64_BIND 49u
+
+/* A pinned-port reservation the supervisor still counts as held. */
+struct held_pin {
+	uint16_t port;
+	uint64_t key;
+};
+
+struct tw_sup_state {
+	const struct tw_policy *p;
+	const struct tw_sup_kernel *k;
+	bool pin_active;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+	size_t req_size, resp_size;
+	/* Ring of reservations, oldest first.  The supervisor never sees a
+	 * close (trapping close() would tax every close of the target), so it
+	 * cannot release a reservation when its socket goes away.  Instead it
+	 * keeps at most as many as the range has ports and releases the oldest
+	 * to make room: with the allocator's rotation a port comes back to the
+	 * same destination only after a full turn of the range, by which time
+	 * a short probe connection is long closed (linger 0: gone at once;
+	 * normal close: TIME_WAIT, which bind+connect with SO_REUSEADDR may
+	 * reuse).  Long-lived connections beyond the range size can collide and
+	 * then fail with EADDRNOTAVAIL, as the range would be full anyway. */
+	struct held_pin *held;
+	size_t held_cap, held_head, held_n;
+	struct tw_sup_counts counts;
+};
+
+bool tw_sup_policy_traps_bind(const struct tw_policy *p)
+{
+	return !p->disabled && (p->reuseaddr || p->reuseport);
+}
+
+/* How many ports pinning may use: the ring's size. */
+static size_t pin_range_size(const struct tw_policy *p)
+{
+	unsigned lo = 0, hi = 0;
+	FILE *f;
+
+	if (p->ports == TW_PORTS_RANGE)
+		return (size_t)p->port_range.hi - p->port_range.lo + 1;
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			hi = 0;
+		fclose(f);
+	}
+	if (hi == 0 || hi >= 65535)
+		return 1;
+	return 65535 - hi;
+}
+
+struct tw_sup_state *tw_sup_state_new(const struct tw_policy *p, const struct tw_sup_kernel *k)
+{
+	struct tw_sup_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->p = p;
+	st->k = k;
+	/* The kernel may grow these structures: use its sizes, not ours. */
+	st->req_size = k->sizes.seccomp_notif > sizeof(*st->req) ?
+		k->sizes.seccomp_notif : sizeof(*st->req);
+	st->resp_size = k->sizes.seccomp_notif_resp > sizeof(*st->resp) ?
+		k->sizes.seccomp_notif_resp : sizeof(*st->resp);
+	st->req = calloc(1, st->req_size);
+	st->resp = calloc(1, st->resp_size);
+	if (!st->req || !st->resp)
+		goto fail;
+	if (!p->disabled && p->ports != TW_PORTS_OFF) {
+		st->pin_active = tw_pin_init(p);
+		if (st->pin_active) {
+			st->held_cap = pin_range_size(p);
+			st->held = calloc(st->held_cap, sizeof(*st->held));
+			if (!st->held)
+				goto fail;
+		}
+	}
+	return st;
+fail:
+	tw_sup_state_free(st);
+	return NULL;
+}
+
+void tw_sup_state_free(struct tw_sup_state *st)
+{
+	if (!st)
+		return;
+	free(st->req);
+	free(st->resp);
+	free(st->held);
+	free(st);
+}
+
+const struct tw_sup_counts *tw_sup_counts(const struct tw_sup_state *st)
+{
+	return &st->counts;
+}
+
+static void held_make_room(struct tw_sup_state *st)
+{
+	struct held_pin *h;
+
+	if (st->held_n < st->held_cap)
+		return;
+	h = &st->held[st->held_head];
+	tw_pin_release(h->port, h->key);
+	st->held_head = (st->held_head + 1) % st->held_cap;
+	st->held_n--;
+}
+
+static void held_push(struct tw_sup_state *st, const struct tw_pin_ticket *t)
+{
+	struct held_pin *h = &st->held[(st->held_head + st->held_n) % st->held_cap];
+
+	h->port = t->port;
+	h->key = t->key;
+	st->held_n++;
+}
+
+/* Did the program set SO_LINGER itself?  Asked of the kernel: the library's
+ * fd table is per process and says nothing about the target. */
+static bool program_set_linger(int fd)
+{
+	struct linger lg;
+	socklen_t len = sizeof(lg);
+
+	return getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff != 0;
+}
+
+static void apply_connect(struct tw_sup_state *st, int fd, const struct sockaddr *dst,
+			  socklen_t len)
+{
+	struct tw_connect_plan plan;
+	struct tw_pin_ticket t = { 0 };
+
+	if (!tw_is_tcp_socket(fd)) {
+		st->counts.skipped++;
+		return;
+	}
+	plan = tw_plan_connect(st->p, st->pin_active, dst, len, program_set_linger(fd));
+	if (!plan.selected) {
+		st->counts.skipped++;
+		return;
+	}
+	if (plan.pin && st->held_cap > 0) {
+		held_make_room(st);
+		tw_pin_before_connect(fd, dst, len, false, &t);
+		if (t.active)
+			held_push(st, &t);
+	}
+	/* plan.track_safe is ignored on purpose: see supervise.h. */
+	if (plan.set_linger)
+		tw_apply_linger(fd, st->p);
+	st->counts.applied++;
+}
+
+/* A pidfd for the calling thread's process, whose fd table holds the
+ * socket.  The caller checks NOTIF_ID_VALID afterwards. */
+static int open_caller(const struct tw_sup_state *st, pid_t tid)
+{
+	pid_t tgid;
+
+	if (st->k->pidfd_thread)
+		return tw_sup_pidfd_open(tid, PIDFD_THREAD);
+	tgid = tw_sup_tgid_of(tid);
+	if (tgid <= 0) {
+		errno = ESRCH;
+		return -1;
+	}
+	return tw_sup_pidfd_open(tgid, 0);
+}
+
+static bool notif_valid(int listener, uint64_t id)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+static void act(struct tw_sup_state *st, int listener, const struct seccomp_notif *req)
+{
+	const struct seccomp_data *d = &req->data;
+	unsigned nr = d->nr & ~X32_BIT;
+	int target_fd = (int)d->args[0];
+	int addrlen = (int)d->args[2];
+	struct sockaddr_storage ss;
+	struct iovec local, remote;
+	int pidfd, dup;
+
+	if (nr == NR64_BIND)
+		st->counts.binds++;
+	else
+		st->counts.connects++;
+	/* A length the kernel would refuse: let it refuse. */
+	if (addrlen < (int)sizeof(sa_family_t) || addrlen > (int)sizeof(ss) || d->args[1] == 0) {
+		st->counts.skipped++;
+		return;
+	}
+	memset(&ss, 0, sizeof(ss));
+	local.iov_base = &ss;
+	local.iov_len = (size_t)addrlen;
+	remote.iov_base = (void *)(uintptr_t)d->args[1];
+	remote.iov_len = (size_t)addrlen;
+	if (process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != addrlen) {
+		/* Bad pointer (the kernel answers EFAULT) or the caller is gone. */
+		st->counts.skipped++;
+		return;
+	}
+	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+		st->counts.skipped++;
+		return;
+	}
+	pidfd = open_caller(st, req->pid);
+	/* Only now is it known that req->pid named the caller all along (for
+	 * the memory read and the pidfd): it is still blocked in the call. */
+	if (!notif_valid(listener, req->id)) {
+		if (pidfd >= 0)
+			close(pidfd);
+		st->counts.gone++;
+		return;
+	}
+	if (pidfd < 0) {
+		tw_warn("supervise: cannot open a pidfd for thread %d: %s; connect left alone",
+			(int)req->pid, strerror(errno));
+		st->counts.skipped++;
+		return;
+	}
+	dup = tw_sup_pidfd_getfd(pidfd, target_fd);
+	close(pidfd);
+	if (dup < 0) {
+		/* EBADF: the program's own mistake, which the kernel reports. */
+		if (errno != EBADF)
+			tw_warn("supervise: pidfd_getfd(%d) of thread %d: %s; call left alone",
+				target_fd, (int)req->pid, strerror(errno));
+		st->counts.skipped++;
+		return;
+	}
+	if (nr == NR64_CONNECT)
+		apply_connect(st, dup, (const struct sockaddr *)&ss, (socklen_t)addrlen);
+	else if (nr == NR64_BIND)
+		tw_reuse_before_bind(dup, (const struct sockaddr *)&ss, (socklen_t)addrlen);
+	close(dup);
+}
+
+int tw_sup_handle_one(struct tw_sup_state *st, int listener)
+{
+	memset(st->req, 0, st->req_size);
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, st->req) != 0) {
+		/* ENOENT: the caller was interrupted or died before we read it. */
+		if (errno == EINTR || errno == ENOENT)
+			return 0;
+		return -errno;
+	}
+	st->counts.notifications++;
+	act(st, listener, st->req);
+
+	/* CONTINUE: the kernel runs the target's own call with the target's
+	 * own arguments.  The usual TOCTOU caveat does not matter here: the
+	 * supervisor only adds options to the target's socket, it makes no
+	 * security decision from the arguments it read. */
+	memset(st->resp, 0, st->resp_size);
+	st->resp->id = st->req->id;
+	st->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+	if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, st->resp) != 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}

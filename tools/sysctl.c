@@ -1,0 +1,113 @@
+/* twshim — sysctl reading (see sysctl.h). */
+#include "sysctl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool parse_port(const char **s, unsigned *out)
+{
+	char *end;
+	if (**s < '0' || **s > '9')
+		return false;
+	errno = 0;
+	unsigned long v = strtoul(*s, &end, 10);
+	if (errno || v > 65535)
+		return false;
+	*out = (unsigned)v;
+	*s = end;
+	return true;
+}
+
+bool tw_portset_parse(const char *s, struct tw_portset *out)
+{
+	memset(out, 0, sizeof(*out));
+	while (*s) {
+		unsigned lo, hi;
+		s += strspn(s, " \t\n,");
+		if (!*s)
+			break;
+		if (!parse_port(&s, &lo))
+			return false;
+		hi = lo;
+		if (*s == '-') {
+			s++;
+			if (!parse_port(&s, &hi) || hi < lo)
+				return false;
+		}
+		if (*s && !strchr(" \t\n,", *s))
+			return false;
+		for (unsigned p = lo; p <= hi; p++)
+			out->bits[p >> 3] |= (uint8_t)(1u << (p & 7));
+	}
+	return true;
+}
+
+unsigned tw_portset_count(const struct tw_portset *s, unsigned lo, unsigned hi)
+{
+	unsigned n = 0;
+	for (unsigned p = lo; p <= hi && p < 65536; p++)
+		n += tw_portset_has(s, p);
+	return n;
+}
+
+bool tw_sysctl_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/proc/sys/%s", name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || len == 0) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	size_t got = 0;
+	ssize_t n;
+	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return false;
+		}
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+bool tw_sysctl_int(const char *name, long *out)
+{
+	char buf[64], *end;
+	if (!tw_sysctl_read(name, buf, sizeof(buf)))
+		return false;
+	errno = 0;
+	*out = strtol(buf, &end, 10);
+	return !errno && end != buf;
+}
+
+bool tw_sysctl_port_range(unsigned *lo, unsigned *hi)
+{
+	char buf[64];
+	if (!tw_sysctl_read("net/ipv4/ip_local_port_range", buf, sizeof(buf)))
+		return false;
+	return sscanf(buf, "%u %u", lo, hi) == 2 && *lo <= *hi && *hi <= 65535;
+}
+
+bool tw_sysctl_reserved(struct tw_portset *out)
+{
+	/* the list can be long: one line of up to ~350 KiB in the worst case */
+	size_t cap = 1 << 20;
+	char *buf = malloc(cap);
+	bool ok = buf && tw_sysctl_read("net/ipv4/ip_local_reserved_ports", buf, cap) &&
+		  tw_portset_parse(buf, out);
+	free(buf);
+	if (!ok)
+		memset(out, 0, sizeof(*out));
+	return ok;
+}

@@ -1,0 +1,32 @@
+/* twshim — the sysctls that matter to twshim, read from /proc/sys of the
+ * current network namespace, and a parser for ip_local_reserved_ports. */
+#ifndef TWSHIM_TOOLS_SYSCTL_H
+#define TWSHIM_TOOLS_SYSCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One bit per port. */
+struct tw_portset {
+	uint8_t bits[65536 / 8];
+};
+
+static inline bool tw_portset_has(const struct tw_portset *s, unsigned port)
+{
+	return port < 65536 && (s->bits[port >> 3] >> (port & 7)) & 1;
+}
+
+/* "8080,9000-9100" (commas, optional blanks, possibly empty) → set.
+ * Returns false on a malformed list. */
+bool tw_portset_parse(const char *s, struct tw_portset *out);
+unsigned tw_portset_count(const struct tw_portset *s, unsigned lo, unsigned hi);
+
+/* /proc/sys/<name> (e.g. "net/ipv4/tcp_tw_reuse"), trailing newline
+ * removed.  Returns false when unreadable. */
+bool tw_sysctl_read(const char *name, char *buf, size_t len);
+bool tw_sysctl_int(const char *name, long *out);
+bool tw_sysctl_port_range(unsigned *lo, unsigned *hi);
+bool tw_sysctl_reserved(struct tw_portset *out);
+
+#endif

@@ -1,0 +1,27 @@
+/* twshim — the command's subcommands and shared helpers. */
+#ifndef TWSHIM_TOOLS_H
+#define TWSHIM_TOOLS_H
+
+#include <stdbool.h>
+
+/* Exit statuses shared by the subcommands (see twshim(1)). */
+#define TW_EXIT_OK 0
+#define TW_EXIT_FAIL 1    /* the operation failed (I/O, netlink), or doctor: not reachable */
+#define TW_EXIT_INVALID 2 /* bad option, invalid variable, refused target: nothing started */
+#define TW_EXIT_CANNOT_EXEC 126
+#define TW_EXIT_NOT_FOUND 127
+
+int tw_cmd_run(int argc, char **argv);
+int tw_cmd_stat(int argc, char **argv);
+int tw_cmd_check(int argc, char **argv);
+int tw_cmd_doctor(int argc, char **argv);
+
+/* "twshim: CMD: message" on stderr. */
+void tw_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "LO-HI" or "N" within 0-65535. */
+bool tw_parse_port_range_arg(const char *s, unsigned *lo, unsigned *hi);
+/* A decimal number within [min, max]. */
+bool tw_parse_ulong_arg(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+#endif
