@@ -1,10 +1,10 @@
 /* probe — a "legacy" TCP health check, the kind twshim is for.
  *
- *   probe [-n COUNT] [-s LINE] [-r] [-6] [-q] HOST PORT
+ *   probe [-n COUNT] [-s LINE] [-r | -E] [-6] [-q] HOST PORT
  *
  * Each round opens a fresh blocking socket, connects, optionally sends LINE
- * plus a newline, optionally reads the reply up to a newline or EOF, and
- * closes first — which is what leaves one TIME_WAIT per check.  Only plain
+ * plus a newline, optionally reads the reply up to a newline or EOF (-r) or
+ * up to EOF (-E: the server closes first), and closes — normally first — which is what leaves one TIME_WAIT per check.  Only plain
  * libc calls are used, so LD_PRELOAD reaches every one of them.
  *
  * At the end it prints one machine-readable line to stdout:
@@ -32,6 +32,7 @@ struct opts {
 	unsigned long count;
 	const char *line;
 	bool read_reply;
+	bool until_eof;
 	bool ipv6;
 	bool quiet;
 	const char *host;
@@ -46,10 +47,11 @@ struct tally {
 
 static void usage(FILE *f)
 {
-	fputs("usage: probe [-n COUNT] [-s LINE] [-r] [-6] [-q] HOST PORT\n"
+	fputs("usage: probe [-n COUNT] [-s LINE] [-r | -E] [-6] [-q] HOST PORT\n"
 	      "  -n COUNT  number of connections (default 1)\n"
 	      "  -s LINE   send LINE and a newline after connecting\n"
 	      "  -r        read the reply up to a newline or EOF\n"
+	      "  -E        read the reply up to EOF (it must hold a newline)\n"
 	      "  -6        resolve HOST as IPv6\n"
 	      "  -q        no per-failure messages on stderr\n", f);
 }
@@ -71,7 +73,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .count = 1 };
-	while ((c = getopt(argc, argv, "n:s:r6qh")) != -1) {
+	while ((c = getopt(argc, argv, "n:s:rE6qh")) != -1) {
 		switch (c) {
 		case 'n':
 			if (!parse_count(optarg, &o->count)) {
@@ -84,6 +86,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'r':
 			o->read_reply = true;
+			break;
+		case 'E':
+			o->read_reply = true;
+			o->until_eof = true;
 			break;
 		case '6':
 			o->ipv6 = true;
@@ -120,11 +126,12 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
-/* Read until a newline or EOF.  Returns 1 when a full line arrived, 0 on
- * EOF without one, -1 on error (errno set). */
-static int read_reply(int fd)
+/* Read until a newline or EOF (until_eof: until EOF).  Returns 1 when a
+ * full line arrived, 0 on EOF without one, -1 on error (errno set). */
+static int read_reply(int fd, bool until_eof)
 {
 	char buf[512];
+	bool line = false;
 
 	for (;;) {
 		ssize_t n = read(fd, buf, sizeof buf);
@@ -134,9 +141,12 @@ static int read_reply(int fd)
 			return -1;
 		}
 		if (n == 0)
-			return 0;
-		if (memchr(buf, '\n', (size_t)n))
-			return 1;
+			return line ? 1 : 0;
+		if (memchr(buf, '\n', (size_t)n)) {
+			line = true;
+			if (!until_eof)
+				return 1;
+		}
 	}
 }
 
@@ -170,7 +180,7 @@ static int one_round(const struct opts *o, const struct addrinfo *ai, bool *repl
 		}
 	}
 	if (o->read_reply) {
-		int r = read_reply(fd);
+		int r = read_reply(fd, o->until_eof);
 		int e = errno;
 		if (r <= 0) {
 			close(fd);

@@ -42,15 +42,9 @@ TW_EXPORT int fclose(FILE *stream)
 		int saved = errno;
 		int fd = fileno(stream);
 		if (fd >= 0 && has_record(fd)) {
-			if (__fpending(stream) == 0) {
-				tw_fd_before_close(fd);
-			} else {
-				/* fclose() itself writes the buffered bytes, after
-				 * any check we could make: close normally. */
-				struct tw_fd_entry *e = tw_fd_peek(fd);
-				atomic_fetch_or_explicit(&e->flags, TW_FD_FORKED, memory_order_relaxed);
-				tw_fd_before_close(fd);
-			}
+			/* With output still buffered, fclose() itself writes it
+			 * after any check we could make: close normally. */
+			tw_fd_before_close_as(fd, __fpending(stream) == 0);
 		}
 		errno = saved;
 	}

@@ -31,7 +31,7 @@ struct real_slot {
 	atomic_bool resolved;
 };
 
-#define SLOT(n) { #n, NULL, false }
+#define SLOT(n) { .name = #n } /* the rest starts zeroed: unresolved */
 static struct real_slot slots[] = {
 	SLOT(connect), SLOT(bind), SLOT(close), SLOT(fclose), SLOT(close_range),
 	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),

@@ -54,7 +54,7 @@ void tw_runtime_init(void)
 		tw_log(diags.v[i].level, "%s", diags.v[i].text);
 
 	if (tw_rt.policy.disabled) {
-		tw_debug("TWSHIM_DISABLE=1: loaded, doing nothing");
+		tw_debug("TWSHIM_DISABLE: loaded, doing nothing");
 		return;
 	}
 	bool pin = tw_rt.policy.ports != TW_PORTS_OFF && tw_pin_init(&tw_rt.policy);

@@ -182,6 +182,11 @@ void tw_fd_note_dup(int oldfd, int newfd)
 
 void tw_fd_before_close(int fd)
 {
+	tw_fd_before_close_as(fd, true);
+}
+
+void tw_fd_before_close_as(int fd, bool may_rst)
+{
 	struct tw_fd_entry rec;
 	uint32_t flags = tw_fd_take(fd, &rec);
 	if (!(flags & (TW_FD_SAFE | TW_FD_PINNED)))
@@ -192,7 +197,9 @@ void tw_fd_before_close(int fd)
 	/* Another fd of ours still holding the socket keeps it alive: neither
 	 * the RST nor the port release belongs to this close. */
 	bool other_fd = (flags & TW_FD_DUPED) && tw_fd_cookie_in_use(cookie, fd);
-	if (flags & TW_FD_SAFE) {
+	if ((flags & TW_FD_SAFE) && !may_rst) {
+		tw_stat_inc(TW_ST_NORMAL_PENDING);
+	} else if (flags & TW_FD_SAFE) {
 		uint64_t deadline = tw_rt.policy.drain_ms ? now_ns() + tw_rt.policy.drain_ms * 1000000ull : 0;
 		decide_and_apply(fd, flags, cookie, other_fd || (flags & TW_FD_FORKED), deadline, true);
 	}

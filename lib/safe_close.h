@@ -23,6 +23,9 @@ void tw_fd_note_dup(int oldfd, int newfd);
  * loses nothing.  Also releases a pinned-port reservation.  Costs one load
  * when fd has no record. */
 void tw_fd_before_close(int fd);
+/* The same with may_rst false: the caller knows data will still be written
+ * after this point (stdio output buffered in fclose), so close normally. */
+void tw_fd_before_close_as(int fd, bool may_rst);
 
 /* At exit: decide for every safe socket still open (the kernel closes them
  * when the process ends); one drain deadline shared by all. */

@@ -49,10 +49,14 @@ for mode in plain lib; do
 	port=$([[ $mode == plain ]] && echo 7203 || echo 7204)
 	if [[ $mode == lib ]]; then
 		TWSHIM_LINGER=0 tw_preload tw_server_start S -p "$port" -m closefirst -n "$M" -t 60
+		# Not vacuous: the library really is in the server.
+		maps=$(grep -c "$(basename "$TW_LIB")" "/proc/$TW_PID_S/maps")
+		assert_gt "server $mode: libtwshim mapped in the server" "$maps" 0
 	else
 		tw_server_start S -p "$port" -m closefirst -n "$M" -t 60
 	fi
-	line=$("$TW_PROBE" -q -n "$M" -s hello -r 127.0.0.1 "$port")
+	# -E: read to EOF, so the client closes only after the server did.
+	line=$("$TW_PROBE" -q -n "$M" -s hello -E 127.0.0.1 "$port")
 	tw_server_wait S || tw__fail "$mode: server did not see $M connections end"
 	tw_log "$mode: probe says: $line"
 	assert_eq "server $mode: client replies" "$(tw_field "$line" replies)" "$M"

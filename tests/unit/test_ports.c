@@ -1,11 +1,11 @@
 /* Unit tests for the source-port arithmetic (include/twshim/ports.h). */
-#include <check.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "twshim/ports.h"
 
 static struct tw_port_bitmap bm;
@@ -374,7 +374,7 @@ START_TEST(pair_concurrent_no_duplicate)
 }
 END_TEST
 
-static Suite *ports_suite(void)
+Suite *tw_unit_suite(void)
 {
 	Suite *s = suite_create("ports");
 	TCase *t = tcase_create("sysctl");
@@ -407,15 +407,4 @@ static Suite *ports_suite(void)
 	tcase_add_test(t, pair_concurrent_no_duplicate);
 	suite_add_tcase(s, t);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(ports_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
