@@ -2,7 +2,7 @@
  *
  * All memory is mmap'd once by tw_pin_init(); the connect path uses atomics
  * only (a cursor over the usable ports, a table of (port, destination)
- * pairs in use, a bitmap of ports found busy), so it takes no lock that a
+ * pairs in use, the ports recently found busy), so it takes no lock that a
  * fork() could leave held and allocates nothing. */
 #include "pin.h"
 
@@ -30,6 +30,8 @@
 #define PIN_MAX_BINDS 64u
 /* New sockets tried after connect() said EADDRNOTAVAIL. */
 #define PIN_MAX_REPLACE 8u
+/* How long a port found busy is skipped before being tried again. */
+#define PIN_BUSY_SECONDS 2u
 /* Pair table: more slots than a process can have sockets in practice. */
 #define PIN_PAIR_SLOTS 65536u
 
@@ -44,9 +46,10 @@ static struct {
 	struct tw_port_cursor cursor;
 	struct tw_pair_table pairs;
 	/* Ports whose bind failed with EADDRINUSE (a listener, a socket bound
-	 * without SO_REUSEADDR): skipped without a system call until the
-	 * cursor starts its next cycle, which forgets them. */
-	_Atomic uint64_t *busy;
+	 * without SO_REUSEADDR): skipped without a system call for
+	 * PIN_BUSY_SECONDS.  One 16-bit "busy until" per port, in seconds of
+	 * CLOCK_MONOTONIC_COARSE (vDSO, no system call); 0 means never. */
+	_Atomic uint16_t *busy_until;
 } pin;
 
 union tw_sockaddr {
@@ -155,7 +158,7 @@ bool tw_pin_init(const struct tw_policy *p)
 	/* One mapping for everything the connect path touches. */
 	size_t ports_bytes = 65536u * sizeof(uint16_t);
 	size_t pairs_bytes = PIN_PAIR_SLOTS * sizeof(uint64_t);
-	size_t busy_bytes = TW_PORT_BITMAP_WORDS * sizeof(uint64_t);
+	size_t busy_bytes = 65536u * sizeof(uint16_t);
 	char *mem = mmap(NULL, ports_bytes + pairs_bytes + busy_bytes, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
@@ -173,7 +176,7 @@ bool tw_pin_init(const struct tw_policy *p)
 	}
 	tw_pair_table_init(&pin.pairs, (_Atomic uint64_t *)(void *)(mem + ports_bytes),
 			   PIN_PAIR_SLOTS);
-	pin.busy = (_Atomic uint64_t *)(void *)(mem + ports_bytes + pairs_bytes);
+	pin.busy_until = (_Atomic uint16_t *)(void *)(mem + ports_bytes + pairs_bytes);
 	tw_cursor_init(&pin.cursor, pin.ports, (uint32_t)n, random_seed());
 	pin.keep_reuse_on_einval = p->reuseaddr;
 
@@ -232,22 +235,25 @@ static int set_int(int fd, int level, int name, int value)
 	return libc_setsockopt(fd, level, name, &value, sizeof(value));
 }
 
-static bool port_known_busy(uint16_t port)
+static uint16_t now_seconds(void)
 {
-	return (atomic_load_explicit(&pin.busy[port >> 6], memory_order_relaxed) >>
-		(port & 63u)) & 1u;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint16_t)ts.tv_sec;
 }
 
-static void mark_port_busy(uint16_t port)
+static bool port_known_busy(uint16_t port, uint16_t now)
 {
-	atomic_fetch_or_explicit(&pin.busy[port >> 6], (uint64_t)1 << (port & 63u),
-				 memory_order_relaxed);
+	uint16_t until = atomic_load_explicit(&pin.busy_until[port], memory_order_relaxed);
+	/* wrap-safe: still in the future by less than half the clock's cycle */
+	return until != 0 && (int16_t)(uint16_t)(until - now) > 0;
 }
 
-static void forget_busy_ports(void)
+static void mark_port_busy(uint16_t port, uint16_t now)
 {
-	for (uint32_t w = pin.range.lo >> 6; w <= (uint32_t)pin.range.hi >> 6; w++)
-		atomic_store_explicit(&pin.busy[w], 0, memory_order_relaxed);
+	uint16_t until = (uint16_t)(now + PIN_BUSY_SECONDS);
+	atomic_store_explicit(&pin.busy_until[port], until ? until : 1u, memory_order_relaxed);
 }
 
 /* Reserve a (port, key) pair and bind fd to local with that port.
@@ -258,15 +264,13 @@ static int bind_pinned_port(int fd, union tw_sockaddr *local, socklen_t llen, ui
 			    uint16_t *port_out)
 {
 	uint32_t binds = 0;
+	uint16_t now = now_seconds();
 
 	/* at most one cycle of this thread's draws over the range */
 	for (uint32_t draws = 0; draws < pin.cursor.n && binds < PIN_MAX_BINDS; draws++) {
-		bool wrapped;
-		uint16_t port = tw_cursor_next(&pin.cursor, &wrapped);
+		uint16_t port = tw_cursor_next(&pin.cursor, NULL);
 
-		if (wrapped)
-			forget_busy_ports();
-		if (port_known_busy(port))
+		if (port_known_busy(port, now))
 			continue;
 		enum tw_pair_result r = tw_pair_reserve(&pin.pairs, port, key);
 		if (r == TW_PAIR_BUSY)
@@ -284,7 +288,7 @@ static int bind_pinned_port(int fd, union tw_sockaddr *local, socklen_t llen, ui
 		if (err != EADDRINUSE)
 			return err;
 		tw_stat_inc(TW_ST_PIN_RETRIES);
-		mark_port_busy(port);
+		mark_port_busy(port, now);
 	}
 	return EAGAIN;
 }

@@ -141,6 +141,10 @@ static void print_sysctl(const char *name, const char *label)
 		snprintf(buf, sizeof(buf), "(unavailable)");
 	else if (!buf[0])
 		snprintf(buf, sizeof(buf), "(empty)");
+	for (char *t = strchr(buf, '\t'); t; t = strchr(t, '\t'))
+		*t = ' ';
+	if (!buf[0])
+		snprintf(buf, sizeof(buf), "(empty)");
 	else if (strlen(buf) > 60)
 		strcpy(buf + 57, "...");
 	printf("  %-34s %s\n", label, buf);

@@ -262,7 +262,7 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 	if (nr == NR64_CONNECT)
 		apply_connect(st, dup, (const struct sockaddr *)&ss, (socklen_t)addrlen);
 	else if (nr == NR64_BIND)
-		tw_reuse_before_bind(dup, (const struct sockaddr *)&ss, (socklen_t)addrlen);
+		tw_reuse_before_bind(st->p, dup, (const struct sockaddr *)&ss, (socklen_t)addrlen);
 	close(dup);
 }
 

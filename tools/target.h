@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "elf.h"
+#include "elfinfo.h"
 
 enum tw_reach {
 	TW_REACH_YES = 0,    /* dynamic, not Go, no privilege change */

@@ -1,5 +1,5 @@
-/* twshim — bounds-checked ELF inspection (see elf.h). */
-#include "elf.h"
+/* twshim — bounds-checked ELF inspection (see elfinfo.h). */
+#include "elfinfo.h"
 
 #include <elf.h>
 #include <endian.h>
@@ -11,7 +11,6 @@
 
 /* Limits that keep a hostile header from making us read gigabytes. */
 #define MAX_PHNUM 4096u
-#define MAX_SHNUM 65535u
 #define MAX_TABLE (64u << 20) /* one symbol or string table */
 
 /* Headers normalised to 64-bit fields whatever the file's class. */
@@ -325,7 +324,7 @@ static enum tw_elf_status scan_dynamic(const struct reader *r, const struct shdr
 
 static enum tw_elf_status scan_sections(const struct reader *r, const struct ehdr *e, struct tw_elf_info *out)
 {
-	if (e->shnum == 0 || e->shnum > MAX_SHNUM || e->shstrndx >= e->shnum)
+	if (e->shnum == 0 || e->shstrndx >= e->shnum)
 		return TW_ELF_OK; /* stripped of section headers: segments only */
 
 	struct shdr strsec, s, link;

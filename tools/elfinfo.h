@@ -5,8 +5,8 @@
  * hostile file yields TW_ELF_MALFORMED, never a crash.  Native byte order
  * only; ELF32 and ELF64.  The parser reads through a callback, so tests can
  * feed it a buffer. */
-#ifndef TWSHIM_TOOLS_ELF_H
-#define TWSHIM_TOOLS_ELF_H
+#ifndef TWSHIM_TOOLS_ELFINFO_H
+#define TWSHIM_TOOLS_ELFINFO_H
 
 #include <stdbool.h>
 #include <stddef.h>

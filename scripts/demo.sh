@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# twshim in one screen: the legacy probe makes 2000 short connections in a
+# private network namespace with 10 ephemeral ports and tcp_tw_reuse=0,
+# first as it is, then under LD_PRELOAD=libtwshim.so TWSHIM_LINGER=0.
+#
+#   scripts/demo.sh [COUNT]        (root; builds into ./build if needed)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+build=${TWSHIM_BUILD_DIR:-build}
+count=${1:-2000}
+[[ $count =~ ^[0-9]+$ ]] || {
+	echo "usage: scripts/demo.sh [COUNT]" >&2
+	exit 2
+}
+
+# quiet CMD...: no output unless it fails.
+quiet() {
+	local out
+	out=$("$@" 2>&1) || {
+		printf '%s\n' "$out" >&2
+		echo "demo.sh: failed: $*" >&2
+		exit 1
+	}
+}
+
+if [[ ${1:-} != --inside && ${2:-} != --inside ]]; then
+	quiet bash scripts/deps.sh
+	[[ -f $build/build.ninja ]] || quiet meson setup "$build"
+	quiet ninja -C "$build"
+	unshare -n true 2>/dev/null || {
+		echo "demo.sh: cannot create a network namespace (unshare -n): run as root" >&2
+		exit 1
+	}
+	exec unshare -n -- bash "${BASH_SOURCE[0]}" "$count" --inside
+fi
+
+# --- inside the private namespace ---------------------------------------------
+lib=$PWD/$build/lib/libtwshim.so
+probe=$PWD/$build/examples/probe
+server=$PWD/$build/tests/e2e/twtest-server
+for f in "$lib" "$probe" "$server"; do
+	[[ -e $f ]] || {
+		echo "demo.sh: $f was not built (tests disabled in $build?)" >&2
+		exit 1
+	}
+done
+
+ip link set lo up
+sysctl -qw net.ipv4.ip_local_port_range="40000 40009" net.ipv4.tcp_tw_reuse=0
+tmp=$(mktemp -d)
+trap 'rm -rf -- "$tmp"' EXIT
+
+# run MODE PORT [env...]: one probe run against a fresh server; prints a row
+run() {
+	local mode=$1 port=$2
+	shift 2
+	mkfifo "$tmp/ready"
+	"$server" -p "$port" -m reply -t 120 -r 3 -o "$tmp/server.$port" 3>"$tmp/ready" &
+	local pid=$! ready line
+	read -r -t 30 ready <"$tmp/ready" || true
+	rm -f "$tmp/ready"
+	[[ -n $ready ]] || {
+		echo "demo.sh: test server did not start" >&2
+		exit 1
+	}
+	line=$(env "$@" "$probe" -q -n "$count" -s hello -r 127.0.0.1 "$port" || true)
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	local tw
+	tw=$(ss -Htan state time-wait dport = ":$port" | wc -l)
+	local attempted ok failed ena
+	attempted=$(field "$line" attempted)
+	ok=$(field "$line" ok)
+	failed=$(field "$line" failed)
+	ena=$(field "$line" eaddrnotavail)
+	printf '%-22s | %9s | %6s | %6s | %13s | %15s\n' "$mode" "$attempted" "$ok" "$failed" "$ena" "$tw"
+}
+
+field() {
+	local kv
+	for kv in $1; do
+		[[ $kv == "$2="* ]] && {
+			printf '%s' "${kv#*=}"
+			return
+		}
+	done
+	printf '?'
+}
+
+echo "probe: $count connect/send/read/close cycles to 127.0.0.1"
+echo "namespace: ip_local_port_range=$(tr -s '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)," \
+	"tcp_tw_reuse=$(cat /proc/sys/net/ipv4/tcp_tw_reuse)"
+echo
+printf '%-22s | %9s | %6s | %6s | %13s | %15s\n' mode attempted ok failed EADDRNOTAVAIL "TIME_WAIT left"
+printf '%s\n' "-----------------------+-----------+--------+--------+---------------+----------------"
+run "plain" 7001
+run "TWSHIM_LINGER=0" 7002 LD_PRELOAD="$lib" TWSHIM_LINGER=0

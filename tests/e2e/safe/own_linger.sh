@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# own_linger: a program's own SO_LINGER wins over the library.
+#
+# twsafe-linger connects, exchanges a line with the test server (reply
+# mode) and closes first; it may set SO_LINGER itself, before or after
+# connect(), and prints what getsockopt(SO_LINGER) says right after
+# connect() and right before close().
+#   TWSHIM_LINGER=safe: {1,5} and {0,0} chosen by the program read back
+#     unchanged, and the close is a normal one (1 TIME_WAIT); without a
+#     choice of its own (contrast) the same client leaves 0 TIME_WAIT;
+#   TWSHIM_LINGER=0: the program's {0,0} set before connect() is kept
+#     (read back {0,0}, 1 TIME_WAIT); without it the library's {1,0} reads
+#     back and no TIME_WAIT is left (contrast).
+
+# shellcheck source=tests/e2e/lib.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+tw_netns_enter "$@"
+# shellcheck source=tests/e2e/safe/safe-lib.sh
+. "$(dirname "$0")/safe-lib.sh"
+[[ -x $TS_LINGER ]] || fail "TWSAFE_LINGER='$TS_LINGER' is not executable"
+
+PORT=7500
+
+# case TAG LIBMODE(off|safe|0) EXPECT-CONNECT EXPECT-CLOSE EXPECT-TW [twsafe-linger args]
+# EXPECT-* are "onoff,linger" as read back.
+case_() {
+	local tag=$1 lib=$2 want_conn=$3 want_close=$4 want_tw=$5 line
+	shift 5
+	PORT=$((PORT + 1))
+	tw_server_start S -p "$PORT" -m reply -n 1 -t 30
+	if [[ $lib == off ]]; then
+		line=$("$TS_LINGER" -p "$PORT" "$@")
+	else
+		line=$(TWSHIM_LINGER=$lib tw_preload "$TS_LINGER" -p "$PORT" "$@")
+	fi
+	tw_server_wait S || tw__fail "$tag: server did not see the connection end"
+	ts_settle "$PORT"
+	tw_log "$tag: helper says: $line"
+	assert_eq "$tag: reply received" "$(tw_field "$line" replied)" 1
+	assert_eq "$tag: SO_LINGER after connect" \
+		"$(tw_field "$line" connect_onoff),$(tw_field "$line" connect_linger)" "$want_conn"
+	assert_eq "$tag: SO_LINGER before close" \
+		"$(tw_field "$line" close_onoff),$(tw_field "$line" close_linger)" "$want_close"
+	assert_eq "$tag: client-side TIME_WAIT" "$(tw_tw_count dport = ":$PORT")" "$want_tw"
+}
+
+case_ "no library, no linger (baseline)" off 0,0 0,0 1
+case_ "safe, program {1,5} before connect" safe 1,5 1,5 1 -l 1,5 -w before
+case_ "safe, program {0,0} before connect" safe 0,0 0,0 1 -l 0,0 -w before
+case_ "safe, program {1,5} after connect" safe 0,0 1,5 1 -l 1,5 -w after
+case_ "safe, program {0,0} after connect" safe 0,0 0,0 1 -l 0,0 -w after
+case_ "safe, no program linger (contrast)" safe 0,0 0,0 0
+case_ "linger 0, program {0,0} before connect" 0 0,0 0,0 1 -l 0,0 -w before
+case_ "linger 0, no program linger (contrast)" 0 1,0 1,0 0
+
+tw_done

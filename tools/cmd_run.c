@@ -1,0 +1,251 @@
+/* twshim run — exec a command with the library preloaded and the policy
+ * set, after validating everything and checking that the library can
+ * reach the command. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "twshim/policy.h"
+
+#include "env.h"
+#include "target.h"
+#include "tools.h"
+
+#ifdef TW_HAVE_SUPERVISE
+#include "supervise.h"
+#endif
+
+#ifndef TWSHIM_LIBDIR_PATH
+#define TWSHIM_LIBDIR_PATH "/usr/local/lib/libtwshim.so"
+#endif
+
+extern char **environ;
+
+static void usage(FILE *f)
+{
+	fputs("Usage: twshim run [OPTIONS] [--] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Run COMMAND (same pid, signals and exit status) with libtwshim.so first in\n"
+	      "LD_PRELOAD and the TWSHIM_* variables set from the options.  Options override\n"
+	      "inherited TWSHIM_* variables, which override the library's defaults.\n"
+	      "\n"
+	      "  --linger=off|safe|0|N    TWSHIM_LINGER: close without TIME_WAIT\n"
+	      "  --drain-ms=MS            TWSHIM_DRAIN_MS: safe mode's wait for acknowledgements\n"
+	      "  --ports=off|above|LO-HI  TWSHIM_PORTS: pin client source ports\n"
+	      "  --reuseaddr[=0|1]        TWSHIM_REUSEADDR: SO_REUSEADDR before bind()\n"
+	      "  --reuseport[=0|1]        TWSHIM_REUSEPORT: SO_REUSEPORT before bind()\n"
+	      "  --reuse-ports=LIST       TWSHIM_REUSE_PORTS: local ports the reuse options apply to\n"
+	      "  --match=RULES            TWSHIM_MATCH: only these destinations\n"
+	      "  --exclude=RULES          TWSHIM_EXCLUDE: never these destinations\n"
+	      "  --log=LEVEL              TWSHIM_LOG: error, warn, info or debug\n"
+	      "  --log-file=PATH          TWSHIM_LOG_FILE: log there instead of stderr\n"
+	      "  --supervise              reach static and Go programs through a seccomp supervisor\n"
+	      "  --force                  run a target the library cannot reach anyway\n"
+	      "  -h, --help               show this help\n"
+	      "\n"
+	      "Exit status: the command's; 2 if an option or variable is invalid or the\n"
+	      "target is refused, 126 if it cannot be executed, 127 if it is not found.\n", f);
+}
+
+struct opt_var {
+	const char *option;
+	const char *variable;
+};
+
+/* getopt codes 256.. index this table */
+static const struct opt_var opt_vars[] = {
+	{ "linger", "TWSHIM_LINGER" },
+	{ "drain-ms", "TWSHIM_DRAIN_MS" },
+	{ "ports", "TWSHIM_PORTS" },
+	{ "reuseaddr", "TWSHIM_REUSEADDR" },
+	{ "reuseport", "TWSHIM_REUSEPORT" },
+	{ "reuse-ports", "TWSHIM_REUSE_PORTS" },
+	{ "match", "TWSHIM_MATCH" },
+	{ "exclude", "TWSHIM_EXCLUDE" },
+	{ "log", "TWSHIM_LOG" },
+	{ "log-file", "TWSHIM_LOG_FILE" },
+};
+#define N_OPT_VARS (sizeof(opt_vars) / sizeof(opt_vars[0]))
+
+/* Which option set the variable a diagnostic names, if any. */
+static const char *option_for(const char *diag, const bool *given)
+{
+	for (size_t i = 0; i < N_OPT_VARS; i++) {
+		size_t n = strlen(opt_vars[i].variable);
+		const char *at = strstr(diag, opt_vars[i].variable);
+		if (given[i] && at && !(at[n] == '_' || (at[n] >= 'A' && at[n] <= 'Z')))
+			return opt_vars[i].option;
+	}
+	return NULL;
+}
+
+static const char *library_path(void)
+{
+	const char *over = getenv("TWSHIM_LIBRARY");
+	return over && *over ? over : TWSHIM_LIBDIR_PATH;
+}
+
+static int run_supervised(const struct tw_policy *p, struct tw_env *env, char **cmd)
+{
+#ifdef TW_HAVE_SUPERVISE
+	environ = env->v; /* the target inherits the prepared environment */
+	return tw_supervise_exec(p, cmd);
+#else
+	(void)p;
+	(void)env;
+	(void)cmd;
+	tw_error("run", "--supervise is not available in this build");
+	return TW_EXIT_INVALID;
+#endif
+}
+
+int tw_cmd_run(int argc, char **argv)
+{
+	enum { O_VAR = 256, O_FORCE = O_VAR + 64, O_SUPERVISE };
+	static const struct option longopts[] = {
+		{ "linger", required_argument, NULL, O_VAR + 0 },
+		{ "drain-ms", required_argument, NULL, O_VAR + 1 },
+		{ "ports", required_argument, NULL, O_VAR + 2 },
+		{ "reuseaddr", optional_argument, NULL, O_VAR + 3 },
+		{ "reuseport", optional_argument, NULL, O_VAR + 4 },
+		{ "reuse-ports", required_argument, NULL, O_VAR + 5 },
+		{ "match", required_argument, NULL, O_VAR + 6 },
+		{ "exclude", required_argument, NULL, O_VAR + 7 },
+		{ "log", required_argument, NULL, O_VAR + 8 },
+		{ "log-file", required_argument, NULL, O_VAR + 9 },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "supervise", no_argument, NULL, O_SUPERVISE },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *values[N_OPT_VARS] = { 0 };
+	bool given[N_OPT_VARS] = { 0 };
+	bool force = false, supervise = false;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		if (c >= O_VAR && c < O_VAR + (int)N_OPT_VARS) {
+			size_t i = (size_t)(c - O_VAR);
+			/* --reuseaddr alone means 1 */
+			values[i] = optarg ? optarg : "1";
+			given[i] = true;
+			continue;
+		}
+		switch (c) {
+		case O_FORCE: force = true; break;
+		case O_SUPERVISE: supervise = true; break;
+		case 'h': usage(stdout); return TW_EXIT_OK;
+		default:
+			tw_error("run", "unknown option or missing value: '%s' (try `twshim run --help`)",
+				 argv[optind - 1]);
+			return TW_EXIT_INVALID;
+		}
+	}
+	if (optind >= argc) {
+		tw_error("run", "no command given (usage: twshim run [OPTIONS] -- COMMAND [ARGS...])");
+		return TW_EXIT_INVALID;
+	}
+	char **cmd = argv + optind;
+
+	/* 1. the final environment: inherited, then the options on top */
+	struct tw_env env;
+	if (!tw_env_init(&env, environ))
+		goto oom;
+	for (size_t i = 0; i < N_OPT_VARS; i++)
+		if (given[i] && !tw_env_set(&env, opt_vars[i].variable, values[i]))
+			goto oom;
+
+	/* 2. validate it exactly as the library will read it */
+	struct tw_policy policy;
+	struct tw_diags diags = { 0 };
+	unsigned bad = tw_policy_parse(&policy, tw_env_lookup, &env, &diags);
+	unsigned errors = 0;
+	for (unsigned i = 0; i < diags.n; i++) {
+		const char *opt = option_for(diags.v[i].text, given);
+		if (diags.v[i].level == TW_LOG_ERROR) {
+			errors++;
+			tw_error("run", "%s%s%s%s", diags.v[i].text, opt ? " (from --" : "", opt ? opt : "",
+				 opt ? ")" : "");
+		} else if (policy.log_level >= TW_LOG_WARN) {
+			tw_error("run", "warning: %s", diags.v[i].text);
+		}
+	}
+	if (errors || bad) {
+		if (!errors)
+			tw_error("run", "invalid TWSHIM_* variables");
+		goto invalid;
+	}
+
+	/* 3. the command, found as execvp would */
+	char path[PATH_MAX];
+	int err = tw_resolve_command(cmd[0], tw_env_get(&env, "PATH"), path, sizeof(path));
+	if (err) {
+		tw_error("run", "%s: %s", cmd[0], err == ENOENT ? "command not found" : strerror(err));
+		tw_policy_free(&policy);
+		tw_env_free(&env);
+		return err == ENOENT ? TW_EXIT_NOT_FOUND : TW_EXIT_CANNOT_EXEC;
+	}
+
+	/* 4. can the library reach it? */
+	struct tw_target *t = malloc(sizeof(*t));
+	if (!t)
+		goto oom;
+	err = tw_target_inspect(path, tw_env_get(&env, "LD_LIBRARY_PATH"), t);
+	if (err) {
+		tw_error("run", "%s: %s", path, strerror(err));
+		free(t);
+		tw_policy_free(&policy);
+		tw_env_free(&env);
+		return TW_EXIT_CANNOT_EXEC;
+	}
+	bool supervisable = t->reach == TW_REACH_STATIC || t->reach == TW_REACH_GO ||
+			    t->reach == TW_REACH_YES;
+	if (!force && (supervise ? !supervisable : t->reach != TW_REACH_YES)) {
+		tw_error("run", "refused: %s", tw_reach_reason(t));
+		tw_error("run", "instead: %s", tw_reach_remedy(t));
+		free(t);
+		goto invalid;
+	}
+	free(t);
+
+	if (supervise) {
+		int rc = run_supervised(&policy, &env, cmd);
+		tw_policy_free(&policy);
+		return rc;
+	}
+
+	/* 5. the library first in LD_PRELOAD, once */
+	const char *lib = library_path();
+	if (lib[0] != '/') {
+		tw_error("run", "library path '%s' (TWSHIM_LIBRARY) must be absolute", lib);
+		goto invalid;
+	}
+	if (access(lib, R_OK) != 0) {
+		tw_error("run", "library %s: %s (set TWSHIM_LIBRARY to its absolute path)", lib,
+			 strerror(errno));
+		goto invalid;
+	}
+	char *preload = tw_preload_prepend(tw_env_get(&env, "LD_PRELOAD"), lib);
+	if (!preload || !tw_env_set(&env, "LD_PRELOAD", preload))
+		goto oom;
+	free(preload);
+	tw_policy_free(&policy);
+
+	execve(path, cmd, env.v);
+	err = errno;
+	tw_error("run", "cannot execute %s: %s", path, strerror(err));
+	tw_env_free(&env);
+	return err == ENOENT ? TW_EXIT_NOT_FOUND : TW_EXIT_CANNOT_EXEC;
+
+invalid:
+	tw_policy_free(&policy);
+	tw_env_free(&env);
+	return TW_EXIT_INVALID;
+oom:
+	tw_error("run", "out of memory");
+	return TW_EXIT_FAIL;
+}
