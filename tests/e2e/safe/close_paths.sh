@@ -6,13 +6,16 @@
 # line, reads "OK", then closes first) and closes through one path: close,
 # fclose of an fdopen'd socket, two fcloses of fdopen(fd) + fdopen(dup(fd)),
 # close_range, closefrom, dup2/dup3 onto the fd, dup + both closes, or
-# exit()/return from main with the sockets still open.  For each path:
+# exit()/return from main with the sockets (or the sockets and a dup of
+# each) still open.  For each path:
 #   without the library: TS_N connections leave TS_N TIME_WAIT (client side);
 #   with TWSHIM_LINGER=safe: 0 TIME_WAIT, the server sees every connection
 #   end with a reset, and ten times the 10-port range goes through.
 # _exit() is the documented fallback: normal close (TIME_WAIT stays), and
-# no byte is lost even with data in flight at _exit.  fclose() with output
-# still buffered in stdio closes normally too, again without loss.
+# no byte is lost even with data in flight at _exit.  With data in flight
+# (slow reader) no path loses a byte: fclose() with output still buffered
+# in stdio closes normally, exit() with it flushes and drains first, a
+# non-blocking socket closes normally without waiting.
 # Each phase has its own server port, so TIME_WAIT from one phase can
 # neither hide nor cause anything in another.
 
@@ -29,7 +32,7 @@ TS_RUNS=20      # exit paths: processes of TS_N sockets each
 PORT=7200
 next_port() { PORT=$((PORT + 1)); }
 
-is_exit_path() { [[ $1 == exit || $1 == return || $1 == _exit ]]; }
+is_exit_path() { [[ $1 == exit || $1 == return || $1 == _exit || $1 == dupexit ]]; }
 
 # run_path PATH off|on
 run_path() {
@@ -75,33 +78,48 @@ run_path() {
 	fi
 }
 
-for path in close fclose fdopen2 close_range closefrom dup2 dup3 dupclose exit return _exit; do
+for path in close fclose fdopen2 close_range closefrom dup2 dup3 dupclose exit return dupexit \
+	_exit; do
 	run_path "$path" off
 	run_path "$path" on
 done
 
-# send_phase PATH SOCKETS BYTES: data still in flight when the socket goes
-# (slow reader, small receive buffer); every byte must arrive intact and
-# the close is a normal one (TIME_WAIT per connection).  The drain bound is
-# huge, so a library that waited and then reset (instead of seeing that it
-# cannot act on this path) would show 0 TIME_WAIT here.
+# send_phase TAG PATH SOCKETS BYTES WANT-TIME_WAIT [client args]: data still
+# in flight when the socket goes (slow reader, small receive buffer); every
+# byte must arrive intact.  The drain bound is huge, so where the library
+# must not wait or cannot act, a close that waited and reset anyway would
+# show 0 TIME_WAIT instead of one per connection.
 send_phase() {
-	local path=$1 k=$2 bytes=$3 tag="$1 with data in flight" cout=$TW_TMP/client.$1 res
 	next_port
+	local tag=$1 path=$2 k=$3 bytes=$4 want_tw=$5 cout=$TW_TMP/client.$PORT res
+	shift 5
 	tw_server_start S -p "$PORT" -m sink -b 4096 -d 2 -n "$k" -t 60
-	TWSHIM_LINGER=safe TWSHIM_DRAIN_MS=60000 tw_preload "$TS_CLIENT" -p "$PORT" -m send -b "$bytes" -k "$k" \
-		-c "$path" -v >"$cout"
+	TWSHIM_LINGER=safe TWSHIM_DRAIN_MS=60000 tw_preload "$TS_CLIENT" -p "$PORT" -m send \
+		-b "$bytes" -k "$k" -c "$path" -v "$@" >"$cout"
 	tw_log "$tag: client says: $(tail -n 1 "$cout")"
 	tw_server_wait S || tw__fail "$tag: server did not see $k connections end"
 	ts_settle "$PORT"
-	res=$(ts_intact "$cout" "$TW_OUT_S")
-	tw_log "$tag: $res"
+	ts_intact "$cout" "$TW_OUT_S" >"$cout.res"
+	while read -r res; do tw_log "$tag: $res"; done <"$cout.res"
+	res=$(tail -n 1 "$cout.res")
 	assert_eq "$tag: connections intact" "$(tw_field "$res" intact)" "$k"
 	assert_eq "$tag: bytes received" "$(tw_field "$res" received)" "$((k * bytes))"
-	assert_eq "$tag: client-side TIME_WAIT (normal close)" "$(tw_tw_count dport = ":$PORT")" "$k"
+	assert_eq "$tag: client-side TIME_WAIT" "$(tw_tw_count dport = ":$PORT")" "$want_tw"
 }
 
-send_phase _exit 4 262144
-send_phase fclose 1 300000
+# _exit: the library cannot see it; the kernel closes normally.
+send_phase "_exit, data in flight" _exit 4 262144 4
+# fclose with output still buffered in stdio: fclose writes it after any
+# check the library could make, so it closes normally.
+send_phase "fclose with stdio output pending" fclose 1 300000 1
+assert_gt "fclose with stdio output pending: bytes left in stdio before fclose" \
+	"$(tw_field "$(grep '^conn ' "$TW_TMP/client.$PORT")" stdio_pending)" 0
+# exit() with output still buffered in stdio on an fdopen'd socket: the
+# exit pass flushes stdio first, waits for the ACKs, then resets.
+send_phase "exit with stdio output pending" fexit 1 300000 0
+assert_gt "exit with stdio output pending: bytes left in stdio before exit" \
+	"$(tw_field "$(grep '^conn ' "$TW_TMP/client.$PORT")" stdio_pending)" 0
+# A non-blocking socket never waits at close: data in flight, normal close.
+send_phase "non-blocking close, data in flight" close 1 1048576 1 -N
 
 tw_done

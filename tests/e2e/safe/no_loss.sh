@@ -57,9 +57,8 @@ assert_eq "linger 0: client-side TIME_WAIT" "$CTW" 0
 while read -r kind line; do
 	[[ $kind == pair ]] || continue
 	sent=$(tw_field "$line" sent)
-	got=$(tw_field "$line" received)
-	((sent >= LARGE)) && assert_gt "linger 0: size $sent lost bytes (sent - received)" \
-		"$((sent - ${got//none/0}))" 0
+	((sent >= LARGE)) && assert_match "linger 0: size $sent did not arrive intact (received=$(tw_field "$line" received))" \
+		"$(tw_field "$line" verdict)" '^(short|corrupt|unmatched)$'
 done <"$PAIRS"
 
 phase "safe drain=1, slow reader" 7303 5 TWSHIM_LINGER=safe TWSHIM_DRAIN_MS=1

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # D_* counters are set by phase() with printf -v
 # peer_first: when the server closes first, TWSHIM_LINGER=safe closes
 # normally — no RST, nothing on the client's side to remove.
 #

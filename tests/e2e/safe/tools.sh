@@ -118,7 +118,7 @@ tw_server_start S -p 7703 -m http -t 120
 line=$(wget_runs 7703 "$OFF_RUNS")
 tw_server_stop S
 ts_settle 7703
-tw_log "wget (server closes... no: wget closes), no library: $line"
+tw_log "wget close path, no library: $line"
 assert_gt "wget close path, no library: failed runs" "$(tw_field "$line" failed)" 0
 assert_gt "wget close path, no library: client-side TIME_WAIT" "$(tw_tw_count dport = :7703)" 0
 

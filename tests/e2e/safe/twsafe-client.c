@@ -2,7 +2,7 @@
  * through one chosen path, for the TWSHIM_LINGER=safe tests.
  *
  *   twsafe-client [-a ADDR] -p PORT [-n ROUNDS] [-k SOCKETS] [-m MODE]
- *                 [-b BYTES] [-c PATH] [-v]
+ *                 [-b BYTES] [-c PATH] [-N] [-v]
  *
  * Each round connects SOCKETS blocking sockets (default 1), runs the
  * exchange on each, then closes all of them through PATH:
@@ -18,9 +18,14 @@
  *         dupclose     d = dup(fd); close(fd); close(d)
  *         exit | return | _exit   leave the sockets open and end the
  *                      process that way (one round only)
+ *         dupexit      dup(fd) each socket, then exit() with both open
+ *         fexit        the exchange runs through fdopen(fd, "w") and is
+ *                      left unflushed in stdio; exit() (send mode)
+ * -N sets O_NONBLOCK on each socket after the exchange, before the close.
  * Prints one line at the end (before the exit of the exit paths):
  *   attempted=N ok=N failed=N eaddrnotavail=N replies=N sent=N other_errno=E
- * and with -v one line per connection: conn lport=P sent=N fnv=HEX.
+ * and with -v one line per connection:
+ *   conn lport=P sent=N fnv=HEX stdio_pending=N
  * Exit status 0 when every connection succeeded, 1 otherwise. */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +53,7 @@ struct opts {
 	unsigned long bytes;
 	const char *path;
 	bool verbose;
+	bool nonblock;
 };
 
 struct sock {
@@ -67,29 +73,30 @@ struct tally {
 static void usage(void)
 {
 	fputs("usage: twsafe-client [-a ADDR] -p PORT [-n ROUNDS] [-k SOCKETS]\n"
-	      "       [-m reply|eof|send] [-b BYTES] [-c PATH] [-v]\n", stderr);
+	      "       [-m reply|eof|send] [-b BYTES] [-c PATH] [-N] [-v]\n", stderr);
 	exit(2);
 }
 
 static bool is_exit_path(const char *p)
 {
-	return !strcmp(p, "exit") || !strcmp(p, "return") || !strcmp(p, "_exit");
+	return !strcmp(p, "exit") || !strcmp(p, "return") || !strcmp(p, "_exit") ||
+	       !strcmp(p, "dupexit") || !strcmp(p, "fexit");
 }
 
 static bool uses_stdio(const char *p)
 {
-	return !strcmp(p, "fclose") || !strcmp(p, "fdopen2");
+	return !strcmp(p, "fclose") || !strcmp(p, "fdopen2") || !strcmp(p, "fexit");
 }
 
 static void parse(int argc, char **argv, struct opts *o)
 {
 	static const char *const paths[] = { "close", "fclose", "fdopen2", "close_range",
 					     "closefrom", "dup2", "dup3", "dupclose",
-					     "exit", "return", "_exit" };
+					     "exit", "return", "_exit", "dupexit", "fexit" };
 	int c;
 
 	*o = (struct opts){ .addr = "127.0.0.1", .rounds = 1, .sockets = 1, .path = "close" };
-	while ((c = getopt(argc, argv, "a:p:n:k:m:b:c:v")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:n:k:m:b:c:Nv")) != -1) {
 		switch (c) {
 		case 'a': o->addr = optarg; break;
 		case 'p': o->port = (unsigned)twsafe_num("twsafe-client", optarg, 65535); break;
@@ -98,6 +105,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'b': o->bytes = twsafe_num("twsafe-client", optarg, 1ul << 30); break;
 		case 'c': o->path = optarg; break;
 		case 'v': o->verbose = true; break;
+		case 'N': o->nonblock = true; break;
 		case 'm':
 			if (!strcmp(optarg, "reply"))
 				o->mode = M_REPLY;
@@ -117,6 +125,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		known |= !strcmp(o->path, paths[i]);
 	if (optind != argc || !o->port || !o->sockets || !known)
 		usage();
+	if (!strcmp(o->path, "fexit") && o->mode != M_SEND) {
+		fputs("twsafe-client: fexit needs -m send\n", stderr);
+		exit(2);
+	}
 	if (is_exit_path(o->path) && o->rounds != 1) {
 		fputs("twsafe-client: exit paths take one round\n", stderr);
 		exit(2);
@@ -161,7 +173,7 @@ static bool exchange_stdio(FILE *r, FILE *w, enum mode mode)
 
 static bool open_streams(struct sock *s, const char *path)
 {
-	if (!strcmp(path, "fclose")) {
+	if (!strcmp(path, "fclose") || !strcmp(path, "fexit")) {
 		s->r = s->w = fdopen(s->fd, "r+");
 		return s->r != NULL;
 	}
@@ -272,20 +284,27 @@ int main(int argc, char **argv)
 			}
 			s->lport = twsafe_local_port(s->fd);
 			run_exchange(s, &o);
+			if (o.nonblock)
+				fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) | O_NONBLOCK);
+			if (!strcmp(o.path, "dupexit") && dup(s->fd) < 0)
+				perror("twsafe-client: dup");
 			t.ok += s->ok;
 			t.failed += !s->ok;
 			t.replies += s->replied;
 			t.sent += s->sent;
+			/* stdio_pending: bytes still in the stream's buffer, not
+			 * yet written to the socket. */
 			if (o.verbose)
-				printf("conn lport=%u sent=%llu fnv=%016llx\n", s->lport,
-				       (unsigned long long)s->sent, (unsigned long long)s->fnv);
+				printf("conn lport=%u sent=%llu fnv=%016llx stdio_pending=%zu\n", s->lport,
+				       (unsigned long long)s->sent, (unsigned long long)s->fnv,
+				       s->w ? __fpending(s->w) : 0);
 		}
 		if (!is_exit_path(o.path))
 			close_round(v, o.sockets, o.path, nullfd);
 	}
 	report(&t);
 	int status = t.failed ? 1 : 0;
-	if (!strcmp(o.path, "exit"))
+	if (!strcmp(o.path, "exit") || !strcmp(o.path, "dupexit") || !strcmp(o.path, "fexit"))
 		exit(status);
 	if (!strcmp(o.path, "_exit"))
 		_exit(status);

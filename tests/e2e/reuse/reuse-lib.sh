@@ -1,0 +1,72 @@
+# shellcheck shell=bash
+# Helpers shared by the reuse-on-bind tests; source after ../lib.sh (and
+# after tw_netns_enter).  Paths come from meson (reuse/meson.build):
+#   TWREUSE_SERVER     twreuse-server (a legacy C server)
+#   TWREUSE_UNTOUCHED  twreuse-untouched
+#   TWREUSE_LEGACY_PY  legacy_server.py (socketserver.TCPServer defaults)
+
+# shellcheck disable=SC2034 # read by the tests that source this file
+{
+	RS_SERVER=${TWREUSE_SERVER:-}
+	RS_UNTOUCHED=${TWREUSE_UNTOUCHED:-}
+	RS_LEGACY_PY=${TWREUSE_LEGACY_PY:-}
+	RS_PY=/usr/bin/python3 # not a pyenv shim script
+}
+[[ -x $RS_SERVER ]] || fail "TWREUSE_SERVER='$RS_SERVER' is not executable (run through meson test)"
+[[ -x $TW_PROBE ]] || fail "TWSHIM_PROBE='$TW_PROBE' is not executable"
+
+# rs_start NAME KIND PORT CONNS [VAR=VALUE...]: start a server of KIND (c or
+# py) with the given environment (LD_PRELOAD=... for "with the library").
+# Waits until it listens or exits.  Sets RS_PID_NAME and RS_OUT_NAME;
+# returns 1 when it exited at once (a failed bind: see rs_wait).
+rs_start() {
+	local name=$1 kind=$2 port=$3 conns=$4
+	shift 4
+	local ready=$TW_TMP/rs.$name.ready out=$TW_TMP/rs.$name.out pid i
+	: >"$ready"
+	if [[ $kind == c ]]; then
+		env "$@" "$RS_SERVER" -p "$port" -n "$conns" -r 3 3>"$ready" >"$out" &
+	else
+		env "$@" "$RS_PY" "$RS_LEGACY_PY" "$port" "$conns" 3 3>"$ready" >"$out" &
+	fi
+	pid=$!
+	printf -v "RS_PID_$name" '%s' "$pid"
+	printf -v "RS_OUT_$name" '%s' "$out"
+	# A condition wait: the server writes its port once it listens.
+	for ((i = 0; i < 3000; i++)); do
+		[[ -s $ready ]] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.01
+	done
+	fail "server $name ($kind, port $port) neither listened nor exited within 30 s"
+}
+
+# rs_wait NAME: wait for the server to exit; RS_LINE_NAME = its last line.
+rs_wait() {
+	local pid=RS_PID_$1 out=RS_OUT_$1 rc=0
+	wait "${!pid}" || rc=$?
+	printf -v "RS_LINE_$1" '%s' "$(tail -n 1 "${!out}")"
+	local line=RS_LINE_$1
+	tw_log "server $1 (exit $rc): ${!line}"
+	return "$rc"
+}
+
+# rs_stop NAME: SIGTERM, then rs_wait.
+rs_stop() {
+	local pid=RS_PID_$1
+	kill -TERM "${!pid}" 2>/dev/null
+	rs_wait "$1"
+}
+
+# rs_settle PORT: wait until no connection on PORT is in a transient state.
+rs_settle() {
+	local port=$1 i n
+	for ((i = 0; i < 1000; i++)); do
+		n=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state last-ack \
+			state closing state close-wait state syn-sent state syn-recv \
+			"( sport = :$port or dport = :$port )" | wc -l)
+		((n == 0)) && return 0
+		sleep 0.01
+	done
+	tw_log "port $port still has $n connections in transient states after 10 s"
+}
