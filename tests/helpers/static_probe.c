@@ -11,6 +11,11 @@
  *       this program to run it).  Prints one line:
  *       attempted= ok= failed= eaddrnotavail= first_error= lport_min=
  *       lport_max= elapsed_us= conn_per_s=
+ *   static_probe i386 PORT
+ *       connect to 127.0.0.1:PORT through the i386 system call ABI (int 0x80:
+ *       connect, then socketcall(SYS_CONNECT)) from this 64-bit process and
+ *       print "i386_connect=ERRNO socketcall_connect=ERRNO" (0 on success).
+ *       The supervisor's filter must not let these through unmanaged.
  *   static_probe bindcheck PORT
  *       bind a TCP socket to 127.0.0.1:PORT without setting any option and
  *       print "reuseaddr=N reuseport=N" as the kernel reports them.
@@ -22,6 +27,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -186,6 +192,7 @@ static int probe(const char *addr, int port, long count, const struct opts *o)
 	       "lport_min=%d lport_max=%d elapsed_us=%ld conn_per_s=%ld\n",
 	       count, ok, failed, enotavail, errno_name(first_err), lmin, lmax, el,
 	       el > 0 ? count * 1000000L / el : 0);
+	fflush(stdout); /* a forked child leaves with _exit */
 	return 0;
 }
 
@@ -204,6 +211,42 @@ static int bindcheck(int port)
 	l = sizeof(int);
 	getsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &rp, &l);
 	printf("reuseaddr=%d reuseport=%d\n", ra, rp);
+	return 0;
+}
+
+/* In static storage: a non-PIE static binary keeps it below 4 GiB, where
+ * a 32-bit pointer can name it. */
+static struct sockaddr_in i386_sa;
+static unsigned int i386_args[3];
+
+static long int80(long nr, long a, long b, long c)
+{
+	long r;
+
+	__asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b), "d"(c) : "memory");
+	return r;
+}
+
+static int i386_probe(int port)
+{
+	long r1, r2;
+	int fd1 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd2 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if ((uintptr_t)&i386_sa > 0xffffffffu || (uintptr_t)i386_args > 0xffffffffu) {
+		fprintf(stderr, "static_probe: data above 4 GiB (PIE?): cannot use int 0x80\n");
+		return 1;
+	}
+	i386_sa.sin_family = AF_INET;
+	i386_sa.sin_port = htons((uint16_t)port);
+	i386_sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	r1 = int80(362 /* i386 connect */, fd1, (long)(uintptr_t)&i386_sa, sizeof(i386_sa));
+	i386_args[0] = (unsigned)fd2;
+	i386_args[1] = (unsigned)(uintptr_t)&i386_sa;
+	i386_args[2] = sizeof(i386_sa);
+	r2 = int80(102 /* socketcall */, 3 /* SYS_CONNECT */, (long)(uintptr_t)i386_args, 0);
+	printf("i386_connect=%s socketcall_connect=%s\n", errno_name(r1 < 0 ? (int)-r1 : 0),
+	       errno_name(r2 < 0 ? (int)-r2 : 0));
 	return 0;
 }
 
@@ -251,6 +294,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (argc == 3 && strcmp(argv[1], "serve") == 0)
 		return serve(parse_port(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "i386") == 0)
+		return i386_probe(parse_port(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "bindcheck") == 0)
 		return bindcheck(parse_port(argv[2]));
 	if (argc < 5 || strcmp(argv[1], "probe") != 0) {
