@@ -6,11 +6,20 @@
  * Prints "ns_per_close=X" (only the close() calls are timed: fds are
  * opened in batches, untimed, then closed in a timed loop).
  *
+ * With --ab as the first argument, batches alternate between close() (the
+ * interposed one when the library is preloaded) and libc's own close,
+ * called through a pointer taken from libc.so.6 itself, in the same
+ * process: "ns_hook=X ns_direct=Y ns_added=Z", Z the median over pairs of
+ * neighbouring batches of their difference.  The kernel does the same work
+ * in both halves, so Z is the library's cost alone, with drift cancelled
+ * batch by batch.  Without the library Z measures the method's own bias.
+ *
  * Before measuring, the program makes one real client connection on
  * loopback and keeps it open.  Under TWSHIM_LINGER=safe or TWSHIM_PORTS
  * that connection is recorded, so the library's fd table exists and every
  * close() below goes through the real lookup instead of the shortcut for
  * "no table yet".  Without the library it costs nothing. */
+#include <dlfcn.h>
 #include <fcntl.h>
 
 #include "bench_util.h"
@@ -40,8 +49,27 @@ static int open_one(int kind, const char *path)
 	return fd;
 }
 
+static int (*direct_close)(int);
+
+static void find_libc_close(void)
+{
+	void *libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+	if (!libc)
+		bench_die("dlopen(libc.so.6, RTLD_NOLOAD): %s", dlerror());
+	void *p = dlsym(libc, "close");
+	if (!p)
+		bench_die("dlsym(libc, close)");
+	memcpy(&direct_close, &p, sizeof(p));
+}
+
 int main(int argc, char **argv)
 {
+	bool ab = argc > 1 && strcmp(argv[1], "--ab") == 0;
+	if (ab) {
+		argc--;
+		argv++;
+		find_libc_close();
+	}
 	int kind;
 	const char *path = NULL;
 	unsigned long n;
@@ -60,21 +88,56 @@ int main(int argc, char **argv)
 	warm_fd_table();
 
 	static int fds[BATCH];
-	uint64_t total_ns = 0;
+	unsigned long batches = (n + BATCH - 1) / BATCH;
+	uint64_t *per = calloc(batches, sizeof(*per));
+	if (!per)
+		bench_die("calloc");
+	uint64_t total[2] = { 0, 0 };
+	unsigned long count[2] = { 0, 0 };
 	unsigned long done = 0;
-	while (done < n) {
+	for (unsigned long b = 0; done < n; b++) {
 		unsigned long k = n - done < BATCH ? n - done : BATCH;
+		/* --ab: even batches interposed, odd ones direct */
+		int direct = ab && (b & 1);
 		for (unsigned long i = 0; i < k; i++)
 			fds[i] = open_one(kind, path);
 		uint64_t t0 = bench_now_ns();
-		for (unsigned long i = 0; i < k; i++)
-			close(fds[i]);
-		total_ns += bench_now_ns() - t0;
+		if (direct)
+			for (unsigned long i = 0; i < k; i++)
+				direct_close(fds[i]);
+		else
+			for (unsigned long i = 0; i < k; i++)
+				close(fds[i]);
+		uint64_t dt = bench_now_ns() - t0;
+		per[b] = dt * BATCH / k;
+		total[direct] += dt;
+		count[direct] += k;
 		done += k;
 	}
 	close(warm_client);
 	close(warm_server);
 	close(warm_listener);
-	printf("ns_per_close=%.2f\n", (double)total_ns / (double)n);
+	if (!ab) {
+		printf("ns_per_close=%.2f\n", (double)total[0] / (double)n);
+		return 0;
+	}
+	/* pairs (hook, direct) of neighbouring batches */
+	unsigned long pairs = batches / 2;
+	double *d = calloc(pairs ? pairs : 1, sizeof(*d));
+	if (!d || pairs == 0)
+		bench_die("--ab needs at least two batches");
+	for (unsigned long i = 0; i < pairs; i++)
+		d[i] = ((double)per[2 * i] - (double)per[2 * i + 1]) / BATCH;
+	/* insertion sort: a few hundred values */
+	for (unsigned long i = 1; i < pairs; i++)
+		for (unsigned long j = i; j > 0 && d[j - 1] > d[j]; j--) {
+			double t = d[j];
+			d[j] = d[j - 1];
+			d[j - 1] = t;
+		}
+	printf("ns_hook=%.2f ns_direct=%.2f ns_added=%.2f\n", (double)total[0] / (double)count[0],
+	       (double)total[1] / (double)count[1], d[pairs / 2]);
+	free(d);
+	free(per);
 	return 0;
 }

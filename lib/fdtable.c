@@ -9,21 +9,13 @@
  * fds up to 2^30, the kernel's largest fs.nr_open.  The top-level array is
  * 2 MiB of zero pages in .bss: only the pages that hold used pointers ever
  * become resident. */
-#define CHUNK_SHIFT 12
-#define CHUNK_SIZE (1u << CHUNK_SHIFT)
-#define TOP_SIZE (1u << 18)
+#define CHUNK_SHIFT TW_FD_CHUNK_SHIFT
+#define CHUNK_SIZE TW_FD_CHUNK_SIZE
+#define TOP_SIZE TW_FD_TOP_SIZE
+#define top tw_fd_top
 
-static struct tw_fd_entry *_Atomic top[TOP_SIZE];
+struct tw_fd_entry *_Atomic tw_fd_top[TW_FD_TOP_SIZE];
 static atomic_int chunk_limit; /* one past the highest chunk index created */
-
-struct tw_fd_entry *tw_fd_peek(int fd)
-{
-	if (fd < 0 || (unsigned)fd >= (TOP_SIZE << CHUNK_SHIFT))
-		return NULL;
-	struct tw_fd_entry *chunk =
-		atomic_load_explicit(&top[(unsigned)fd >> CHUNK_SHIFT], memory_order_acquire);
-	return chunk ? &chunk[(unsigned)fd & (CHUNK_SIZE - 1)] : NULL;
-}
 
 struct tw_fd_entry *tw_fd_get(int fd)
 {

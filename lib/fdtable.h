@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum tw_fd_flag {
@@ -34,8 +35,30 @@ struct tw_fd_entry {
 	uint64_t pin_key;        /* TW_FD_PINNED: destination key of the reservation */
 };
 
+#define TW_FD_CHUNK_SHIFT 12
+#define TW_FD_CHUNK_SIZE (1u << TW_FD_CHUNK_SHIFT)
+#define TW_FD_TOP_SIZE (1u << 18)
+
+/* Private to fdtable.c; visible only so that tw_fd_peek() can be inline:
+ * close() of an fd never recorded must cost a couple of loads. */
+extern struct tw_fd_entry *_Atomic tw_fd_top[TW_FD_TOP_SIZE];
+
 /* The entry for fd, or NULL if its chunk was never created. No allocation. */
-struct tw_fd_entry *tw_fd_peek(int fd);
+static inline struct tw_fd_entry *tw_fd_peek(int fd)
+{
+	if ((unsigned)fd >= (TW_FD_TOP_SIZE << TW_FD_CHUNK_SHIFT))
+		return NULL; /* also rejects negative fds */
+	struct tw_fd_entry *chunk = atomic_load_explicit(&tw_fd_top[(unsigned)fd >> TW_FD_CHUNK_SHIFT],
+							 memory_order_acquire);
+	return chunk ? &chunk[(unsigned)fd & (TW_FD_CHUNK_SIZE - 1)] : NULL;
+}
+
+/* Anything recorded for fd? */
+static inline bool tw_fd_has_record(int fd)
+{
+	struct tw_fd_entry *e = tw_fd_peek(fd);
+	return e && atomic_load_explicit(&e->flags, memory_order_relaxed) != 0;
+}
 /* The entry for fd, creating its chunk (mmap) if needed; NULL if fd < 0,
  * fd is beyond the table, or mmap fails. */
 struct tw_fd_entry *tw_fd_get(int fd);

@@ -20,20 +20,16 @@
 
 TW_EXPORT int close(int fd)
 {
-	tw_fd_before_close(fd);
+	if (tw_fd_has_record(fd))
+		tw_fd_before_close(fd);
 	return libc_close(fd);
 }
 
 TW_EXPORT int __close(int fd)
 {
-	tw_fd_before_close(fd);
+	if (tw_fd_has_record(fd))
+		tw_fd_before_close(fd);
 	return libc_close(fd);
-}
-
-static bool has_record(int fd)
-{
-	struct tw_fd_entry *e = tw_fd_peek(fd);
-	return e && atomic_load_explicit(&e->flags, memory_order_relaxed) != 0;
 }
 
 TW_EXPORT int fclose(FILE *stream)
@@ -41,7 +37,7 @@ TW_EXPORT int fclose(FILE *stream)
 	if (stream) {
 		int saved = errno;
 		int fd = fileno(stream);
-		if (fd >= 0 && has_record(fd)) {
+		if (fd >= 0 && tw_fd_has_record(fd)) {
 			/* With output still buffered, fclose() itself writes it
 			 * after any check we could make: close normally. */
 			tw_fd_before_close_as(fd, __fpending(stream) == 0);

@@ -23,21 +23,25 @@ static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!tw_active() || !tw_rt.client_actions || !addr || len < sizeof(sa_family_t) ||
 	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
 		return libc_connect(fd, addr, len);
+	tw_stat_inc(TW_ST_CONNECTS);
 
 	int saved = errno;
 	struct tw_fd_entry *e = tw_fd_peek(fd);
 	uint32_t flags = e ? atomic_load_explicit(&e->flags, memory_order_acquire) : 0;
 	/* Already recorded: a repeated connect() on a non-blocking socket
 	 * (EALREADY, EISCONN) — the work was done on the first call. */
-	if ((flags & (TW_FD_SAFE | TW_FD_PINNED)) || !tw_is_tcp_socket(fd)) {
+	if (flags & (TW_FD_SAFE | TW_FD_PINNED)) {
 		errno = saved;
 		return libc_connect(fd, addr, len);
 	}
 
-	tw_stat_inc(TW_ST_CONNECTS);
 	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_active(), addr, len,
 						      (flags & TW_FD_PROGRAM_LINGER) != 0);
-	if (!plan.selected) {
+	/* Options and binds must only ever touch TCP sockets.  A plan that only
+	 * records the socket for the safe close needs no check here: the
+	 * TCP_INFO read at close refuses anything that is not TCP. */
+	bool acts_now = plan.set_linger || plan.pin;
+	if (!plan.selected || (acts_now && !tw_is_tcp_socket(fd))) {
 		errno = saved;
 		return libc_connect(fd, addr, len);
 	}

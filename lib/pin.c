@@ -29,7 +29,7 @@
  * kernel; memory-only skips (busy pair, port known busy) are not counted. */
 #define PIN_MAX_BINDS 64u
 /* New sockets tried after connect() said EADDRNOTAVAIL. */
-#define PIN_MAX_REPLACE 8u
+#define PIN_MAX_REPLACE 16u
 /* How long a port found busy is skipped before being tried again. */
 #define PIN_BUSY_SECONDS 2u
 /* Pair table: more slots than a process can have sockets in practice. */
@@ -521,6 +521,9 @@ static int replace_and_connect(int fd, const struct sockaddr *dst, socklen_t len
 		int rc = libc_connect(s, dst, len);
 		int e = rc == 0 ? 0 : errno;
 		if (rc != 0 && e == EADDRNOTAVAIL) {
+			/* another process's connection to this destination: skip
+			 * the port for a while (for every destination — cheap) */
+			mark_port_busy(port, now_seconds());
 			tw_pair_release(&pin.pairs, port, t->key);
 			libc_close(s);
 			continue;
@@ -594,6 +597,7 @@ int tw_pin_after_connect(int fd, const struct sockaddr *dst, socklen_t len, int 
 		return rc;
 	}
 	int saved = errno;
+	mark_port_busy(t->port, now_seconds());
 	tw_pair_release(&pin.pairs, t->port, t->key);
 	t->port = 0;
 	rc = replace_and_connect(fd, dst, len, err, t);

@@ -42,21 +42,18 @@ enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, 
        R__COUNT };
 _Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches enum");
 
-static any_fn resolve(unsigned i)
+/* dlsym(RTLD_NEXT) searches the objects loaded after ours, so it never
+ * hands back our own hook; if it finds nothing the caller falls back to the
+ * system call. */
+static any_fn resolve_slow(unsigned i)
 {
 	struct real_slot *s = &slots[i];
 	if (atomic_load_explicit(&s->resolved, memory_order_acquire))
 		return atomic_load_explicit(&s->fn, memory_order_relaxed);
 
 	int saved = errno;
-	any_fn fn;
 	void *p = dlsym(RTLD_NEXT, s->name);
-	Dl_info mine, found;
-	/* RTLD_NEXT finding a definition in our own object means libc does not
-	 * have it (or we were loaded oddly): calling it would recurse. */
-	if (p && dladdr(p, &found) && dladdr((void *)tw_real_resolve, &mine) &&
-	    found.dli_fbase == mine.dli_fbase)
-		p = NULL;
+	any_fn fn;
 	memcpy(&fn, &p, sizeof(fn));
 	atomic_store_explicit(&s->fn, fn, memory_order_relaxed);
 	atomic_store_explicit(&s->resolved, true, memory_order_release);
@@ -64,10 +61,17 @@ static any_fn resolve(unsigned i)
 	return fn;
 }
 
+/* Hot path: one load once resolved. */
+static inline any_fn resolve(unsigned i)
+{
+	any_fn fn = atomic_load_explicit(&slots[i].fn, memory_order_relaxed);
+	return fn ? fn : resolve_slow(i);
+}
+
 void tw_real_resolve(void)
 {
 	for (unsigned i = 0; i < R__COUNT; i++)
-		resolve(i);
+		resolve_slow(i);
 }
 
 #define REAL(i, type) ((type)resolve(i))

@@ -147,7 +147,14 @@ void tw_client_record(int fd, bool safe, const struct tw_pin_ticket *t)
 	}
 	e->pin_port = t->active ? t->port : 0;
 	e->pin_key = t->active ? t->key : 0;
-	atomic_store_explicit(&e->cookie, socket_cookie(fd), memory_order_relaxed);
+	/* The safe close must recognise a recycled fd, which takes the kernel's
+	 * socket cookie.  A pinned-only socket needs an identity just to tie
+	 * its duplicates together: a process-local number does, without a
+	 * system call (the top bit keeps it apart from kernel cookies). */
+	static _Atomic uint64_t local_ids;
+	uint64_t id = safe ? socket_cookie(fd)
+			   : (1ull << 63) | (atomic_fetch_add_explicit(&local_ids, 1, memory_order_relaxed) + 1);
+	atomic_store_explicit(&e->cookie, id, memory_order_relaxed);
 	uint32_t add = (safe ? TW_FD_SAFE : 0) | (t->active ? TW_FD_PINNED : 0);
 	uint32_t old = atomic_load_explicit(&e->flags, memory_order_relaxed);
 	/* Keep what the program did to this fd; the port question is settled. */

@@ -5,11 +5,11 @@
 #include <stdatomic.h>
 
 enum tw_stat {
-	TW_ST_CONNECTS,          /* TCP connects seen */
+	TW_ST_CONNECTS,          /* connect() calls to IPv4/IPv6 destinations */
 	TW_ST_MATCHED,           /* ... whose destination the rules select */
 	TW_ST_LINGER_SET,        /* SO_LINGER set at connect (modes 0 and N) */
 	TW_ST_LINGER_KEPT,       /* program's own SO_LINGER left alone */
-	TW_ST_SAFE_TRACKED,      /* sockets recorded for the safe close */
+	TW_ST_SAFE_TRACKED,      /* sockets recorded for the safe close (TCP is checked at close) */
 	TW_ST_RST_IMMEDIATE,     /* safe: RST, nothing was in flight */
 	TW_ST_RST_AFTER_DRAIN,   /* safe: RST after waiting for ACKs */
 	TW_ST_NORMAL_PENDING,    /* safe: normal close, data still in flight */

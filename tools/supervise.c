@@ -129,6 +129,11 @@ static void serve_until_child_exits(struct sup *s)
 			rc = tw_sup_handle_one(s->st, s->listener);
 			if (rc < 0)
 				listener_failed(s, -rc);
+		} else if (s->listener >= 0 && (pf[1].revents & (POLLHUP | POLLERR | POLLNVAL))) {
+			/* Nobody runs under the filter any more (the target is
+			 * exiting): stop watching it, SIGCHLD follows. */
+			close(s->listener);
+			s->listener = -1;
 		}
 		if (pf[0].revents & POLLIN)
 			read_signals(s);
@@ -307,12 +312,16 @@ int tw_supervise_exec(const struct tw_policy *p, char *const argv[])
 		return TW_SUP_EXIT_SETUP;
 	}
 	tw_log_configure(p->log_level, p->log_file, false);
+	tw_debug("supervise: PIDFD_THREAD %s", k.pidfd_thread ? "yes" :
+		 "no (thread group leader via /proc)");
+	/* Said whatever TWSHIM_LOG is: the user asked for something that is
+	 * not done. */
 	if (p->linger == TW_LINGER_SAFE && !p->disabled)
-		tw_warn("supervise: TWSHIM_LINGER=safe needs every close() and is not applied "
-			"under --supervise: sockets close normally (no data lost, TIME_WAIT "
-			"kept)%s", p->ports == TW_PORTS_OFF ?
-			"; use TWSHIM_LINGER=0 or TWSHIM_PORTS to avoid port exhaustion" :
-			"; TWSHIM_PORTS still applies");
+		say("twshim: supervise: TWSHIM_LINGER=safe needs every close() and is not "
+		    "applied under --supervise: sockets close normally (no data lost, "
+		    "TIME_WAIT kept)%s", p->ports == TW_PORTS_OFF ?
+		    "; use TWSHIM_LINGER=0 or TWSHIM_PORTS to avoid port exhaustion" :
+		    "; TWSHIM_PORTS still applies");
 	s.st = tw_sup_state_new(p, &k);
 	if (!s.st) {
 		say("twshim: supervise: out of memory");

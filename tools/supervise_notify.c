@@ -122,16 +122,19 @@ const struct tw_sup_counts *tw_sup_counts(const struct tw_sup_state *st)
 	return &st->counts;
 }
 
-static void held_make_room(struct tw_sup_state *st)
+static void held_release_oldest(struct tw_sup_state *st)
 {
-	struct held_pin *h;
+	struct held_pin *h = &st->held[st->held_head];
 
-	if (st->held_n < st->held_cap)
-		return;
-	h = &st->held[st->held_head];
 	tw_pin_release(h->port, h->key);
 	st->held_head = (st->held_head + 1) % st->held_cap;
 	st->held_n--;
+}
+
+static void held_make_room(struct tw_sup_state *st)
+{
+	if (st->held_n >= st->held_cap)
+		held_release_oldest(st);
 }
 
 static void held_push(struct tw_sup_state *st, const struct tw_pin_ticket *t)
@@ -153,13 +156,68 @@ static bool program_set_linger(int fd)
 	return getsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, &len) == 0 && lg.l_onoff != 0;
 }
 
+/* Has the program bound the socket itself (any address or port)?  Such a
+ * socket is left alone, as the library leaves it: pin.c learns that from
+ * the library's fd table, which says nothing about another process, so
+ * the supervisor asks the kernel before pinning. */
+static bool program_bound(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)&ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)&ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return true; /* cannot tell: do not touch */
+	if (ss.ss_family == AF_INET)
+		return in->sin_port != 0 || in->sin_addr.s_addr != htonl(INADDR_ANY);
+	if (ss.ss_family == AF_INET6)
+		return in6->sin6_port != 0 || !IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr);
+	return true;
+}
+
+static bool sockopt_on(int fd, int name)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	return getsockopt(fd, SOL_SOCKET, name, &v, &len) == 0 && v != 0;
+}
+
+static void pin(struct tw_sup_state *st, int fd, const struct sockaddr *dst, socklen_t len)
+{
+	struct tw_pin_ticket t = { 0 };
+	bool program_reuse;
+	int one = 1;
+
+	if (program_bound(fd))
+		return;
+	/* pin.c sets SO_REUSEADDR and, when no port is found, clears it
+	 * again: put back a value the program had set itself. */
+	program_reuse = sockopt_on(fd, SO_REUSEADDR);
+	held_make_room(st);
+	tw_pin_before_connect(fd, dst, len, false, &t);
+	if (!t.active && st->held_n > st->held_cap / 2) {
+		/* The range has fewer usable ports than its size (reserved
+		 * ports, ports found busy): give back the older half, try once
+		 * more. */
+		while (st->held_n > st->held_cap / 2)
+			held_release_oldest(st);
+		tw_pin_before_connect(fd, dst, len, false, &t);
+	}
+	if (t.active)
+		held_push(st, &t);
+	else if (program_reuse && !sockopt_on(fd, SO_REUSEADDR))
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+}
+
 static void apply_connect(struct tw_sup_state *st, int fd, const struct sockaddr *dst,
 			  socklen_t len)
 {
 	struct tw_connect_plan plan;
-	struct tw_pin_ticket t = { 0 };
 
-	if (!tw_is_tcp_socket(fd)) {
+	/* TWSHIM_DISABLE=1: supervised, but nothing is changed. */
+	if (st->p->disabled || !tw_is_tcp_socket(fd)) {
 		st->counts.skipped++;
 		return;
 	}
@@ -168,12 +226,8 @@ static void apply_connect(struct tw_sup_state *st, int fd, const struct sockaddr
 		st->counts.skipped++;
 		return;
 	}
-	if (plan.pin && st->held_cap > 0) {
-		held_make_room(st);
-		tw_pin_before_connect(fd, dst, len, false, &t);
-		if (t.active)
-			held_push(st, &t);
-	}
+	if (plan.pin && st->held_cap > 0)
+		pin(st, fd, dst, len);
 	/* plan.track_safe is ignored on purpose: see supervise.h. */
 	if (plan.set_linger)
 		tw_apply_linger(fd, st->p);
@@ -259,6 +313,8 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 		st->counts.skipped++;
 		return;
 	}
+	tw_debug("supervise: %s fd=%d tid=%d", nr == NR64_CONNECT ? "connect" : "bind",
+		 target_fd, (int)req->pid);
 	if (nr == NR64_CONNECT)
 		apply_connect(st, dup, (const struct sockaddr *)&ss, (socklen_t)addrlen);
 	else if (nr == NR64_BIND)

@@ -4,20 +4,25 @@
 # reuse).  design.md: safe mode handles every close path an interposer can
 # see, so each path must end without TIME_WAIT (measured per path: each has
 # its own server port), with no byte lost, no failed connect, no fd leak.
+# shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
+# shellcheck source=tests/e2e/stress/stress_lib.sh
 . "$(dirname "$0")/stress_lib.sh"
 tw_netns_enter "$@"
+base='' out='' # summary lines, filled by st_run
 
 threads=16
+# Each client thread holds up to 3 connections to one port while it opens
+# the next (close_range slots): the server needs 16 x 3 handlers per port.
 iter=$(st_scale "${ST_ITER:-600}")
 
-st_server_start nolib 7400 7401 7402
+st_server_start nolib -T 64 7400 7401 7402
 st_run base "$ST_CLIENT" closepaths 7400 7401 7402 1 30
 st_server_stop nolib
 st_assert_baseline_fails "$base" "closepaths, 1 thread x 30 rounds"
 assert_ge "without the library: client TIME_WAIT" "$(tw_tw_count)" 10
 
-ST_SERVER_PRELOAD=1 st_server_start main -P "$ST_PIN" 7410 7411 7412
+ST_SERVER_PRELOAD=1 st_server_start main -T 64 -P "$ST_PIN" 7410 7411 7412
 st_run out --lib TWSHIM_LINGER=safe TWSHIM_PORTS="$ST_PIN" TWSHIM_REUSEADDR=1 TWSHIM_LOG=warn -- \
 	"$ST_CLIENT" closepaths 7410 7411 7412 "$threads" "$iter"
 st_server_stop main

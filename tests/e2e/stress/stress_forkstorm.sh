@@ -10,22 +10,25 @@
 #   forkshared       (no loss), as design.md promises
 # and everywhere: every child exits 0, no failed connect, no byte lost,
 # every source port pinned, no fd leak in the parent, bounded time.
+# shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
+# shellcheck source=tests/e2e/stress/stress_lib.sh
 . "$(dirname "$0")/stress_lib.sh"
 tw_netns_enter "$@"
+base='' out='' # summary lines, filled by st_run
 
 children=$(st_scale "${ST_CHILDREN:-1000}")
 ((children >= 25)) || children=25
 parallel=16
-base=7200
+port_base=7200
 ports=(7200 7201 7202 7203 7204)
 kinds=(close exit _exit exec forkshared)
 
 # Without the library: the 10 ephemeral ports run dry.
 st_server_start nolib -P "$ST_PIN" "${ports[@]}"
-st_run base "$ST_CLIENT" forkstorm "$base" 50 8
+st_run base "$ST_CLIENT" forkstorm "$port_base" 100 8
 st_server_stop nolib
-assert_gt "50 children without the library: children that failed" "$(tw_field "$base" bad_exit)" 0
+assert_gt "100 children (20 per port, 10 ephemeral ports) without the library: children that failed" "$(tw_field "$base" bad_exit)" 0
 
 # The ephemeral ports the baseline left in TIME_WAIT do not matter below:
 # every connection with the library takes a pinned port.
@@ -35,7 +38,7 @@ for p in "${ports[@]}"; do
 	tw_before+=("$(tw_tw_count dport = :"$p")")
 done
 st_run out --lib TWSHIM_LINGER=safe TWSHIM_PORTS="$ST_PIN" TWSHIM_REUSEADDR=1 TWSHIM_LOG=warn -- \
-	"$ST_CLIENT" forkstorm "$base" "$children" "$parallel"
+	"$ST_CLIENT" forkstorm "$port_base" "$children" "$parallel"
 st_server_stop main
 
 bytes=0 conns=0

@@ -18,6 +18,7 @@ ST_SERVER_BIN=${TWSTRESS_SERVER:-}
 # ephemeral range (lib.sh: 40000-40009).
 ST_PIN_LO=50000
 ST_PIN_HI=50999
+# shellcheck disable=SC2034 # used by the tests that source this file
 ST_PIN="$ST_PIN_LO-$ST_PIN_HI"
 # Bound on one workload; the workload's own watchdog fires first (240 s).
 ST_TIMEOUT=${ST_TIMEOUT:-300}

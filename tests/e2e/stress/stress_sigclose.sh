@@ -5,9 +5,12 @@
 # library manages (safe linger, pinned).  Asserts: bounded time (no
 # deadlock in the interposers), no failed connect, no fd leak, every byte
 # received, no TIME_WAIT from either the workers' or the handler's closes.
+# shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
+# shellcheck source=tests/e2e/stress/stress_lib.sh
 . "$(dirname "$0")/stress_lib.sh"
 tw_netns_enter "$@"
+base='' out='' # summary lines, filled by st_run
 
 threads=16
 iter=$(st_scale "${ST_ITER:-1000}")

@@ -3,9 +3,12 @@
 # feature on (TWSHIM_LINGER=safe, pinning, reuse).  Kernel-side: no
 # TIME_WAIT on either side, every source port inside the pinned range (as
 # accept() saw it), every byte received, the listener got SO_REUSEADDR.
+# shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
+# shellcheck source=tests/e2e/stress/stress_lib.sh
 . "$(dirname "$0")/stress_lib.sh"
 tw_netns_enter "$@"
+base='' out='' # summary lines, filled by st_run
 
 threads=16
 iter=$(st_scale "${ST_ITER:-4000}")

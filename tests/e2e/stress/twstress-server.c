@@ -55,7 +55,7 @@ static void note_peer(struct port_stats *ps, unsigned peer)
 
 static void serve(struct port_stats *ps, int fd)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_in peer = { .sin_family = AF_UNSPEC };
 	socklen_t plen = sizeof(peer);
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0)
 		note_peer(ps, ntohs(peer.sin_port));
