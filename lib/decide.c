@@ -29,7 +29,7 @@ enum tw_close_verdict tw_decide_close(const struct tw_close_input *in)
 
 uint64_t tw_drain_next_pause_ns(uint64_t previous_ns, uint64_t remaining_ns)
 {
-	const uint64_t first = 50 * 1000ull, cap = 10 * 1000 * 1000ull;
+	const uint64_t first = 50000ull, cap = 10000000ull; /* 50 µs, 10 ms */
 	uint64_t next = previous_ns ? previous_ns * 2 : first;
 	if (next > cap)
 		next = cap;

@@ -59,8 +59,12 @@ uint32_t tw_fd_take(int fd, struct tw_fd_entry *out)
 	uint32_t flags = atomic_exchange_explicit(&e->flags, 0, memory_order_acq_rel);
 	if (out) {
 		atomic_store_explicit(&out->flags, flags, memory_order_relaxed);
-		out->pin_port = e->pin_port;
-		out->pin_key = e->pin_key;
+		atomic_store_explicit(&out->pin_port,
+				      atomic_load_explicit(&e->pin_port, memory_order_relaxed),
+				      memory_order_relaxed);
+		atomic_store_explicit(&out->pin_key,
+				      atomic_load_explicit(&e->pin_key, memory_order_relaxed),
+				      memory_order_relaxed);
 		atomic_store_explicit(&out->cookie,
 				      atomic_load_explicit(&e->cookie, memory_order_relaxed),
 				      memory_order_relaxed);

@@ -28,11 +28,11 @@ enum tw_fd_flag {
 };
 
 struct tw_fd_entry {
-	_Atomic uint32_t flags;  /* 0: nothing recorded */
-	uint16_t pin_port;       /* TW_FD_PINNED: the reserved source port */
+	_Atomic uint32_t flags;     /* 0: nothing recorded */
+	_Atomic uint16_t pin_port;  /* TW_FD_PINNED: the reserved source port */
 	uint16_t reserved0;
-	_Atomic uint64_t cookie; /* SO_COOKIE of the socket the flags describe */
-	uint64_t pin_key;        /* TW_FD_PINNED: destination key of the reservation */
+	_Atomic uint64_t cookie;    /* identity of the socket the flags describe */
+	_Atomic uint64_t pin_key;   /* TW_FD_PINNED: destination key of the reservation */
 };
 
 #define TW_FD_CHUNK_SHIFT 12

@@ -83,7 +83,9 @@ size_t tw_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		case 'u':
 		case 'x':
-			if (size_t_arg)
+			/* size_t is unsigned long here, but va_arg must name
+			 * the type the caller passed. */
+			if (size_t_arg) // NOLINT(bugprone-branch-clone)
 				put_unsigned(&o, va_arg(ap, size_t), *p == 'x' ? 16 : 10);
 			else if (longs)
 				put_unsigned(&o, va_arg(ap, unsigned long), *p == 'x' ? 16 : 10);

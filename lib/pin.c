@@ -266,29 +266,40 @@ static int bind_pinned_port(int fd, union tw_sockaddr *local, socklen_t llen, ui
 	uint32_t binds = 0;
 	uint16_t now = now_seconds();
 
-	/* at most one cycle of this thread's draws over the range */
-	for (uint32_t draws = 0; draws < pin.cursor.n && binds < PIN_MAX_BINDS; draws++) {
-		uint16_t port = tw_cursor_next(&pin.cursor, NULL);
+	/* Pass 0 skips the ports recently found busy; if that skipped some
+	 * and found nothing, pass 1 tries them too: a hint may order the
+	 * search but never makes a connect fall back to the kernel. */
+	for (int pass = 0; pass < 2; pass++) {
+		bool skipped = false;
 
-		if (port_known_busy(port, now))
-			continue;
-		enum tw_pair_result r = tw_pair_reserve(&pin.pairs, port, key);
-		if (r == TW_PAIR_BUSY)
-			continue; /* a connection of ours to this destination has it */
-		if (r == TW_PAIR_FULL)
-			return EAGAIN;
-		binds++;
-		sa_set_port(local, port);
-		if (libc_bind(fd, &local->sa, llen) == 0) {
-			*port_out = port;
-			return 0;
+		/* at most one cycle of this thread's draws over the range */
+		for (uint32_t draws = 0; draws < pin.cursor.n && binds < PIN_MAX_BINDS; draws++) {
+			uint16_t port = tw_cursor_next(&pin.cursor, NULL);
+
+			if (pass == 0 && port_known_busy(port, now)) {
+				skipped = true;
+				continue;
+			}
+			enum tw_pair_result r = tw_pair_reserve(&pin.pairs, port, key);
+			if (r == TW_PAIR_BUSY)
+				continue; /* a connection of ours to this destination has it */
+			if (r == TW_PAIR_FULL)
+				return EAGAIN;
+			binds++;
+			sa_set_port(local, port);
+			if (libc_bind(fd, &local->sa, llen) == 0) {
+				*port_out = port;
+				return 0;
+			}
+			int err = errno;
+			tw_pair_release(&pin.pairs, port, key);
+			if (err != EADDRINUSE)
+				return err;
+			tw_stat_inc(TW_ST_PIN_RETRIES);
+			mark_port_busy(port, now);
 		}
-		int err = errno;
-		tw_pair_release(&pin.pairs, port, key);
-		if (err != EADDRINUSE)
-			return err;
-		tw_stat_inc(TW_ST_PIN_RETRIES);
-		mark_port_busy(port, now);
+		if (!skipped || binds >= PIN_MAX_BINDS)
+			break;
 	}
 	return EAGAIN;
 }

@@ -208,7 +208,7 @@ static const char *show(char buf[SHOWN_BUF], const char *s, size_t len, size_t m
 	for (i = 0; i < len && i < max; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		buf[k++] = c < 0x20 || c >= 0x7f ? '?' : (char)c;
+		buf[k++] = (char)(c < 0x20 || c >= 0x7f ? '?' : c);
 	}
 	if (i < len) {
 		memcpy(buf + k, "...", 3);

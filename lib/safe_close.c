@@ -145,8 +145,8 @@ void tw_client_record(int fd, bool safe, const struct tw_pin_ticket *t)
 		errno = saved;
 		return;
 	}
-	e->pin_port = t->active ? t->port : 0;
-	e->pin_key = t->active ? t->key : 0;
+	atomic_store_explicit(&e->pin_port, t->active ? t->port : 0, memory_order_relaxed);
+	atomic_store_explicit(&e->pin_key, t->active ? t->key : 0, memory_order_relaxed);
 	/* The safe close must recognise a recycled fd, which takes the kernel's
 	 * socket cookie.  A pinned-only socket needs an identity just to tie
 	 * its duplicates together: a process-local number does, without a
@@ -178,8 +178,10 @@ void tw_fd_note_dup(int oldfd, int newfd)
 		atomic_fetch_or_explicit(&src->flags, TW_FD_FORKED, memory_order_relaxed);
 		return;
 	}
-	dst->pin_port = src->pin_port;
-	dst->pin_key = src->pin_key;
+	atomic_store_explicit(&dst->pin_port, atomic_load_explicit(&src->pin_port, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&dst->pin_key, atomic_load_explicit(&src->pin_key, memory_order_relaxed),
+			      memory_order_relaxed);
 	atomic_store_explicit(&dst->cookie, atomic_load_explicit(&src->cookie, memory_order_relaxed),
 			      memory_order_relaxed);
 	/* Program-set options belong to the socket, so the duplicate has them too. */
@@ -211,7 +213,8 @@ void tw_fd_before_close_as(int fd, bool may_rst)
 		decide_and_apply(fd, flags, cookie, other_fd || (flags & TW_FD_FORKED), deadline, true);
 	}
 	if ((flags & TW_FD_PINNED) && !other_fd)
-		tw_pin_release(rec.pin_port, rec.pin_key);
+		tw_pin_release(atomic_load_explicit(&rec.pin_port, memory_order_relaxed),
+			       atomic_load_explicit(&rec.pin_key, memory_order_relaxed));
 	errno = saved;
 }
 

@@ -15,6 +15,12 @@ packages=(
 	golang-go                                  # Go target in the supervisor tests
 	valgrind                                   # memory checks
 	shellcheck                                 # lint of the scripts
+	clang libclang-rt-14-dev                   # fuzzing (libFuzzer), sanitizer runtimes
+	clang-tidy cppcheck                        # static analysis
+	strace                                     # security tests (open flags)
+	groff-base man-db                          # man page render checks
+	systemd                                    # systemd-analyze verify of the examples
+	libcap2-bin                                # setcap: file-capability refusal test
 )
 
 command -v dpkg-query >/dev/null 2>&1 || {

@@ -18,6 +18,7 @@
 #include "pin.h"
 #include "reuse.h"
 #include "supervise_internal.h"
+#include "twshim/ports.h"
 
 #define X32_BIT 0x40000000u
 #define NR64_CONNECT 42u
@@ -59,20 +60,21 @@ bool tw_sup_policy_traps_bind(const struct tw_policy *p)
 /* How many ports pinning may use: the ring's size. */
 static size_t pin_range_size(const struct tw_policy *p)
 {
-	unsigned lo = 0, hi = 0;
+	struct tw_port_range eph, above;
+	char text[64] = "";
 	FILE *f;
 
 	if (p->ports == TW_PORTS_RANGE)
 		return (size_t)p->port_range.hi - p->port_range.lo + 1;
 	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
 	if (f) {
-		if (fscanf(f, "%u %u", &lo, &hi) != 2)
-			hi = 0;
+		if (!fgets(text, sizeof(text), f))
+			text[0] = '\0';
 		fclose(f);
 	}
-	if (hi == 0 || hi >= 65535)
+	if (!tw_ports_parse_range(text, &eph) || !tw_ports_above(eph, &above))
 		return 1;
-	return 65535 - hi;
+	return (size_t)above.hi - above.lo + 1;
 }
 
 struct tw_sup_state *tw_sup_state_new(const struct tw_policy *p, const struct tw_sup_kernel *k)

@@ -1,5 +1,6 @@
 /* twshim — sysctl reading (see sysctl.h). */
 #include "sysctl.h"
+#include "twshim/ports.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +97,12 @@ bool tw_sysctl_port_range(unsigned *lo, unsigned *hi)
 	char buf[64];
 	if (!tw_sysctl_read("net/ipv4/ip_local_port_range", buf, sizeof(buf)))
 		return false;
-	return sscanf(buf, "%u %u", lo, hi) == 2 && *lo <= *hi && *hi <= 65535;
+	struct tw_port_range r;
+	if (!tw_ports_parse_range(buf, &r))
+		return false;
+	*lo = r.lo;
+	*hi = r.hi;
+	return true;
 }
 
 bool tw_sysctl_reserved(struct tw_portset *out)
