@@ -59,13 +59,14 @@ size_t tw_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 		}
 		p++;
 		int longs = 0;
-		int size_t_arg = 0;
 		while (*p == 'l') {
 			longs++;
 			p++;
 		}
 		if (*p == 'z') {
-			size_t_arg = 1;
+			/* size_t is unsigned long on every Linux ABI we build for. */
+			_Static_assert(sizeof(size_t) == sizeof(unsigned long), "%zu read as %lu");
+			longs = 1;
 			p++;
 		}
 		switch (*p) {
@@ -83,11 +84,7 @@ size_t tw_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
 			break;
 		case 'u':
 		case 'x':
-			/* size_t is unsigned long here, but va_arg must name
-			 * the type the caller passed. */
-			if (size_t_arg) // NOLINT(bugprone-branch-clone)
-				put_unsigned(&o, va_arg(ap, size_t), *p == 'x' ? 16 : 10);
-			else if (longs)
+			if (longs)
 				put_unsigned(&o, va_arg(ap, unsigned long), *p == 'x' ? 16 : 10);
 			else
 				put_unsigned(&o, va_arg(ap, unsigned), *p == 'x' ? 16 : 10);

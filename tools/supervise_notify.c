@@ -164,7 +164,7 @@ static bool program_set_linger(int fd)
  * the supervisor asks the kernel before pinning. */
 static bool program_bound(int fd)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { .ss_family = AF_UNSPEC };
 	socklen_t len = sizeof(ss);
 	const struct sockaddr_in *in = (const struct sockaddr_in *)(const void *)&ss;
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)&ss;
@@ -281,7 +281,7 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 	local.iov_len = (size_t)addrlen;
 	remote.iov_base = (void *)(uintptr_t)d->args[1];
 	remote.iov_len = (size_t)addrlen;
-	if (process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != addrlen) {
+	if (process_vm_readv((pid_t)req->pid, &local, 1, &remote, 1, 0) != addrlen) {
 		/* Bad pointer (the kernel answers EFAULT) or the caller is gone. */
 		st->counts.skipped++;
 		return;
@@ -290,7 +290,7 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 		st->counts.skipped++;
 		return;
 	}
-	pidfd = open_caller(st, req->pid);
+	pidfd = open_caller(st, (pid_t)req->pid);
 	/* Only now is it known that req->pid named the caller all along (for
 	 * the memory read and the pidfd): it is still blocked in the call. */
 	if (!notif_valid(listener, req->id)) {
