@@ -38,6 +38,11 @@ static int hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
 		}
 		return libc_bind(fd, addr, len);
 	}
+	/* A deferred ADDR:0 binding is a bound socket to the program: a second
+	 * bind must fail (EINVAL) as it would without the library. */
+	struct tw_fd_entry *e = tw_fd_peek(fd);
+	if (e && (atomic_load_explicit(&e->flags, memory_order_relaxed) & TW_FD_DEFERRED_PORT))
+		tw_pin_materialize(fd);
 	if (tw_rt.reuse_actions)
 		tw_reuse_before_bind(&tw_rt.policy, fd, addr, len);
 	return libc_bind(fd, addr, len);

@@ -75,7 +75,10 @@ static bool read_text(const char *path, char *buf, size_t size)
 	if (fd < 0)
 		return false;
 	while (n + 1 < size) {
-		ssize_t r = read(fd, buf + n, size - 1 - n);
+		/* Small reads: procfs allocates and zeroes a kernel buffer as
+		 * large as the request, and this runs in every process start. */
+		size_t want = size - 1 - n < 4096 ? size - 1 - n : 4096;
+		ssize_t r = read(fd, buf + n, want);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -186,7 +189,7 @@ bool tw_pin_init(const struct tw_policy *p)
 			"kernel or a service would use",
 			(unsigned)pin.range.lo, (unsigned)pin.range.hi, (unsigned)eph.lo,
 			(unsigned)eph.hi);
-	tw_info("pinning client source ports to %u-%u (%zu usable ports)",
+	tw_debug("pinning client source ports to %u-%u (%zu usable ports)",
 		(unsigned)pin.range.lo, (unsigned)pin.range.hi, n);
 
 	pthread_atfork(NULL, NULL, pin_after_fork_child);

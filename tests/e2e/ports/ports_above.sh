@@ -28,13 +28,14 @@ set_range() {
 	sysctl -qw "net.ipv4.ip_local_port_range=$1 $2" || fail "cannot set ip_local_port_range $1 $2"
 }
 
-# pinned_probe NAME PORT COUNT [env...]: probe under the library against a
+# pinned_probe NAME PORT COUNT [env...]: probe under the library (debug log:
+# the load-time range line is a debug line) against a
 # fresh server; sets LINE, SUMMARY, ERRLINES (library lines on stderr).
 pinned_probe() {
 	local name=$1 port=$2 count=$3 log=$TW_TMP/twshim.$1.log err=$TW_TMP/stderr.$1
 	shift 3
 	tw_server_start S -p "$port" -m reply -n "$count" -t 120
-	LINE=$(env TWSHIM_LOG=info TWSHIM_LOG_FILE="$log" "$@" LD_PRELOAD="$TW_LIB" \
+	LINE=$(env TWSHIM_LOG=debug TWSHIM_LOG_FILE="$log" "$@" LD_PRELOAD="$TW_LIB" \
 		"$TW_PROBE" -q -n "$count" -s hello -r 127.0.0.1 "$port" 2>"$err")
 	tw_server_wait S || tw__fail "$name: server did not see $count connections end"
 	SUMMARY=$(summary_of "$log")

@@ -56,6 +56,7 @@ assert_eq "fork: ports outside 50000-50099" "$(peer_ports S | count_outside 5000
 # hold_all NAME PREFIX...: start 4 `pintool hold -n 20` with PREFIX, wait
 # for each to report, leave them holding.  Fifos, no sleeping.
 HOLD_W=()
+HOLD_PIDS=()
 hold_all() {
 	local name=$1 i line
 	shift
@@ -63,6 +64,7 @@ hold_all() {
 	for i in 0 1 2 3; do
 		mkfifo "$TW_TMP/$name.in$i" "$TW_TMP/$name.out$i" || fail mkfifo
 		"$@" "$PINTOOL" hold -n 20 127.0.0.1 "$PORT" <"$TW_TMP/$name.in$i" >"$TW_TMP/$name.out$i" &
+		HOLD_PIDS+=("$!")
 	done
 	for i in 0 1 2 3; do
 		exec {w}>"$TW_TMP/$name.in$i"
@@ -77,7 +79,8 @@ release_all() {
 	local w
 	for w in "${HOLD_W[@]}"; do exec {w}>&-; done
 	HOLD_W=()
-	wait
+	wait "${HOLD_PIDS[@]}"
+	HOLD_PIDS=()
 }
 
 PORT=7003
