@@ -79,11 +79,14 @@ bool tw_ports_parse_reserved(const char *text, struct tw_port_bitmap *out)
 		}
 		for (uint32_t port = lo; port <= hi; port++)
 			tw_port_bit_set(out, (uint16_t)port);
+		/* The kernel writes no blanks, but a list typed by a person
+		 * (twshim check on an env file) may have them around commas. */
+		s = skip_blanks(s);
 		if (*s == ',') {
-			s++;
+			s = skip_blanks(s + 1);
 			continue;
 		}
-		if (*skip_blanks(s) == '\0')
+		if (*s == '\0')
 			return true;
 		goto garbage;
 	}

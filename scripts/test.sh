@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Build twshim with its tests and run every suite; the exit status is the
-# result.  Used by .ci/run.
+# Build twshim with its tests and run every suite, then static analysis,
+# fuzzing and the sanitizer builds; the exit status is the result.  Used by
+# .ci/run.
 #
 # Nothing is skipped: a missing dependency, no permission to create network
 # namespaces, or a test that reports "skipped" makes the run fail.
@@ -59,6 +60,29 @@ with open(sys.argv[1]) as fh:
 print(p, f, s)
 PY
 )
+# Beyond meson's suites: static analysis, fuzzing and the sanitizer builds.
+# Each stage counts as one test in the closing line.  TWSHIM_QUICK=1 leaves
+# them out (a developer's fast loop; CI always runs them).
+stages=(static-analysis fuzz sanitize)
+if [[ ${TWSHIM_QUICK:-0} == 1 ]]; then
+	echo "test.sh: TWSHIM_QUICK=1: static analysis, fuzzing and sanitizers not run" >&2
+	stages=()
+fi
+for stage in "${stages[@]}"; do
+	echo
+	echo "== $stage =="
+	args=()
+	[[ $stage == fuzz ]] && args=("${TWSHIM_FUZZ_SECONDS:-60}")
+	start=$SECONDS
+	if bash "scripts/$stage.sh" "${args[@]}"; then
+		echo "test.sh: $stage: passed ($((SECONDS - start)) s)"
+		passed=$((passed + 1))
+	else
+		echo "test.sh: $stage: FAILED ($((SECONDS - start)) s)" >&2
+		failed=$((failed + 1))
+	fi
+done
+
 if ((passed + failed + skipped == 0)); then
 	echo "test.sh: no test ran" >&2
 	rc=1

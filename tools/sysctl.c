@@ -9,42 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool parse_port(const char **s, unsigned *out)
-{
-	char *end;
-	if (**s < '0' || **s > '9')
-		return false;
-	errno = 0;
-	unsigned long v = strtoul(*s, &end, 10);
-	if (errno || v > 65535)
-		return false;
-	*out = (unsigned)v;
-	*s = end;
-	return true;
-}
-
 bool tw_portset_parse(const char *s, struct tw_portset *out)
 {
-	memset(out, 0, sizeof(*out));
-	while (*s) {
-		unsigned lo, hi;
-		s += strspn(s, " \t\n,");
-		if (!*s)
-			break;
-		if (!parse_port(&s, &lo))
-			return false;
-		hi = lo;
-		if (*s == '-') {
-			s++;
-			if (!parse_port(&s, &hi) || hi < lo)
-				return false;
-		}
-		if (*s && !strchr(" \t\n,", *s))
-			return false;
-		for (unsigned p = lo; p <= hi; p++)
-			out->bits[p >> 3] |= (uint8_t)(1u << (p & 7));
-	}
-	return true;
+	return tw_ports_parse_reserved(s, &out->map);
 }
 
 unsigned tw_portset_count(const struct tw_portset *s, unsigned lo, unsigned hi)

@@ -7,14 +7,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One bit per port. */
+#include "twshim/ports.h"
+
+/* One bit per port: the library's bitmap, filled by the library's parser,
+ * so the command and the library read the sysctl the same way. */
 struct tw_portset {
-	uint8_t bits[65536 / 8];
+	struct tw_port_bitmap map;
 };
 
 static inline bool tw_portset_has(const struct tw_portset *s, unsigned port)
 {
-	return port < 65536 && (s->bits[port >> 3] >> (port & 7)) & 1;
+	return port < 65536 && tw_port_bit(&s->map, (uint16_t)port);
 }
 
 /* "8080,9000-9100" (commas, optional blanks, possibly empty) → set.

@@ -272,3 +272,20 @@ tw_field() {
 tw_preload() {
 	LD_PRELOAD=$TW_LIB${LD_PRELOAD:+:$LD_PRELOAD} "$@"
 }
+
+# tw_settle PORT: wait until every connection to or from PORT has reached a
+# final state (TIME_WAIT, or gone), so that counts taken next are the
+# kernel's last word.  A condition wait with a generous bound (10 s); if the
+# bound passes the test goes on and its assertions show what was left.
+tw_settle() {
+	local port=$1 i n
+	for ((i = 0; i < 1000; i++)); do
+		n=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state last-ack \
+			state closing state close-wait state syn-sent state syn-recv \
+			"( sport = :$port or dport = :$port )" | wc -l)
+		((n == 0)) && return 0
+		sleep 0.01
+	done
+	tw_log "port $port still has $n connections in transient states after 10 s:"
+	ss -tan "( sport = :$port or dport = :$port )" >&2
+}

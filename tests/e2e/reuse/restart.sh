@@ -32,7 +32,7 @@ phase() {
 	line=$("$TW_PROBE" -q -n "$N" -s hello -E 127.0.0.1 "$port")
 	tw_log "$tag: clients: $line"
 	rs_wait A || tw__fail "$tag: first instance failed"
-	rs_settle "$port"
+	tw_settle "$port"
 	assert_eq "$tag: first instance answered" "$(tw_field "$line" replies)" "$N"
 	assert_gt "$tag: server-side TIME_WAIT on the port before the restart" \
 		"$(tw_tw_count sport = ":$port")" 0

@@ -58,15 +58,3 @@ rs_stop() {
 	rs_wait "$1"
 }
 
-# rs_settle PORT: wait until no connection on PORT is in a transient state.
-rs_settle() {
-	local port=$1 i n
-	for ((i = 0; i < 1000; i++)); do
-		n=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state last-ack \
-			state closing state close-wait state syn-sent state syn-recv \
-			"( sport = :$port or dport = :$port )" | wc -l)
-		((n == 0)) && return 0
-		sleep 0.01
-	done
-	tw_log "port $port still has $n connections in transient states after 10 s"
-}

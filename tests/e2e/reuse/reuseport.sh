@@ -48,7 +48,7 @@ attempt() {
 		line=$("$TW_PROBE" -q -n "$PER_ADDR" -s hello -E "127.0.0.$a" "$port")
 		REPLIES=$((REPLIES + $(tw_field "$line" replies)))
 	done
-	rs_settle "$port"
+	tw_settle "$port"
 	tw_log "port $port: distinct 4-tuples (server-side TIME_WAIT): $(tw_tw_count sport = ":$port")"
 	rs_stop A
 	rs_stop B

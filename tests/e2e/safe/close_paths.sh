@@ -61,7 +61,7 @@ run_path() {
 	fi
 	rc=0
 	tw_server_wait S || rc=$?
-	ts_settle "$PORT"
+	tw_settle "$PORT"
 	local ctw stw
 	ctw=$(tw_tw_count dport = ":$PORT")
 	stw=$(tw_tw_count sport = ":$PORT")
@@ -98,7 +98,7 @@ send_phase() {
 		-b "$bytes" -k "$k" -c "$path" -v "$@" >"$cout"
 	tw_log "$tag: client says: $(tail -n 1 "$cout")"
 	tw_server_wait S || tw__fail "$tag: server did not see $k connections end"
-	ts_settle "$PORT"
+	tw_settle "$PORT"
 	ts_intact "$cout" "$TW_OUT_S" >"$cout.res"
 	while read -r res; do tw_log "$tag: $res"; done <"$cout.res"
 	res=$(tail -n 1 "$cout.res")

@@ -36,7 +36,7 @@ phase() {
 			-w "$writer" >"$out"
 	fi
 	tw_server_wait S || tw__fail "$tag: server did not see the connection end"
-	ts_settle "$PORT"
+	tw_settle "$PORT"
 	tw_log "$tag: helper says: $(cat "$out")"
 	sed -i 's/^writer=[a-z]* /conn /' "$out"
 	ts_intact "$out" "$TW_OUT_S" >"$out.res"

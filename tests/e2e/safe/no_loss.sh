@@ -33,7 +33,7 @@ phase() {
 			| grep '^conn ' >>"$cout"
 	done
 	tw_server_wait S || tw__fail "$tag: server did not see every connection end"
-	ts_settle "$port"
+	tw_settle "$port"
 	local res=$TW_TMP/pairs.$port line
 	ts_intact "$cout" "$TW_OUT_S" >"$res"
 	while read -r line; do

@@ -34,7 +34,7 @@ case_() {
 		line=$(TWSHIM_LINGER=$lib tw_preload "$TS_LINGER" -p "$PORT" "$@")
 	fi
 	tw_server_wait S || tw__fail "$tag: server did not see the connection end"
-	ts_settle "$PORT"
+	tw_settle "$PORT"
 	tw_log "$tag: helper says: $line"
 	assert_eq "$tag: reply received" "$(tw_field "$line" replied)" 1
 	assert_eq "$tag: SO_LINGER after connect" \

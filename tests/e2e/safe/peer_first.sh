@@ -52,7 +52,7 @@ phase() {
 		line=$("$TS_CLIENT" -p "$port" -m eof -n "$N")
 	fi
 	tw_server_wait S || tw__fail "$tag: server did not see $N connections end"
-	ts_settle "$port"
+	tw_settle "$port"
 	after=$(counters)
 	tw_log "$tag: client says: $line"
 	tw_log "$tag: counters before: $before"

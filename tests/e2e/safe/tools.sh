@@ -79,7 +79,7 @@ ka_start() {
 }
 
 ka_stop() {
-	ts_settle "$1"
+	tw_settle "$1"
 	kill -TERM "$KA_PID"
 	wait "$KA_PID"
 	KA_SUMMARY=$(cat "$KA_OUT")
@@ -91,7 +91,7 @@ ka_stop() {
 tw_server_start S -p 7701 -m http -t 120
 line=$(curl_run 7701 "$CURL_URLS")
 tw_server_stop S
-ts_settle 7701
+tw_settle 7701
 tw_log "curl, no library: 1 x $CURL_URLS transfers: $line"
 assert_gt "curl, no library: failed transfers" "$(tw_field "$line" failed)" 0
 assert_le "curl, no library: successful transfers" "$(tw_field "$line" ok)" 20
@@ -104,7 +104,7 @@ for ((p = 0; p < CURL_PROCS; p++)); do
 	results+=("$(TWSHIM_LINGER=safe tw_preload curl_run 7702 "$CURL_URLS")")
 done
 tw_server_wait S || tw__fail "curl, safe: server did not see $total connections end"
-ts_settle 7702
+tw_settle 7702
 tw_log "curl, safe: $CURL_PROCS x $CURL_URLS transfers: ok=$(sum_field ok "${results[@]}")" \
 	"failed=$(sum_field failed "${results[@]}")"
 assert_eq "curl, safe: successful transfers" "$(sum_field ok "${results[@]}")" "$total"
@@ -117,7 +117,7 @@ assert_eq "curl, safe: server saw each connection end with a reset" \
 tw_server_start S -p 7703 -m http -t 120
 line=$(wget_runs 7703 "$OFF_RUNS")
 tw_server_stop S
-ts_settle 7703
+tw_settle 7703
 tw_log "wget close path, no library: $line"
 assert_gt "wget close path, no library: failed runs" "$(tw_field "$line" failed)" 0
 assert_gt "wget close path, no library: client-side TIME_WAIT" "$(tw_tw_count dport = :7703)" 0
@@ -126,7 +126,7 @@ runs=$((WGET_RUNS / 2))
 tw_server_start S -p 7704 -m http -n "$runs" -t 240
 line=$(TWSHIM_LINGER=safe tw_preload wget_runs 7704 "$runs")
 tw_server_wait S || tw__fail "wget close path, safe: server did not see $runs connections end"
-ts_settle 7704
+tw_settle 7704
 tw_log "wget close path, safe: $line"
 assert_eq "wget close path, safe: successful runs" "$(tw_field "$line" ok)" "$runs"
 assert_eq "wget close path, safe: client-side TIME_WAIT" "$(tw_tw_count dport = :7704)" 0
