@@ -109,13 +109,23 @@ assert_eq "hold: connections held" "$held" 80
 assert_eq "hold: failed connects" "$failed" 0
 assert_eq "hold: established client connections (ss)" "$(wc -l <<<"$conns")" 80
 assert_eq "hold: distinct 4-tuples (ss)" "$(awk '{ print $3, $4 }' <<<"$conns" | sort -u | wc -l)" 80
-assert_eq "hold: source ports outside 50000-50099 (ss)" \
-	"$(awk '{ n = split($3, a, ":"); print a[n] }' <<<"$conns" | count_outside 50000 50099 '')" 0
+outside=$(awk '{ n = split($3, a, ":"); print a[n] }' <<<"$conns" | count_outside 50000 50099 '')
 release_all
 tw_server_stop S
-replaced=$(grep -h 'info: summary' "$TW_TMP/hold.log" |
-	awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^pin_replaced=/) { sub("pin_replaced=", "", $i); n += $i } } END { print n + 0 }')
-tw_log "hold: sockets the library replaced after EADDRNOTAVAIL: $replaced"
+# sum_counter NAME: a counter added up over the 4 processes' summaries.
+sum_counter() {
+	grep -h 'info: summary' "$TW_TMP/hold.log" |
+		awk -v k="$1=" '{ for (i = 1; i <= NF; i++) if (index($i, k) == 1) { sub(k, "", $i); n += $i } } END { print n + 0 }'
+}
+replaced=$(sum_counter pin_replaced)
+fallbacks=$(sum_counter pin_fallback)
+tw_log "hold: sockets replaced after EADDRNOTAVAIL: $replaced; left to the kernel's port: $fallbacks"
 assert_eq "hold: library summaries" "$(grep -c 'info: summary' "$TW_TMP/hold.log")" 4
+# Processes do not share their pair tables, so a connect can lose every
+# pinned port to the others and fall back to the kernel's port (counted,
+# never an error).  Every port outside the range must be such a fallback,
+# and they must stay rare.
+assert_eq "hold: source ports outside 50000-50099 (ss) = counted fallbacks" "$outside" "$fallbacks"
+assert_le "hold: fallbacks out of 80 connections" "$fallbacks" 2
 
 tw_done
