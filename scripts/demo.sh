@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # twshim in one screen: the legacy probe makes 2000 short connections in a
 # private network namespace with 10 ephemeral ports and tcp_tw_reuse=0,
-# first as it is, then under LD_PRELOAD=libtwshim.so TWSHIM_LINGER=0.
+# first as it is, then under LD_PRELOAD=libtwshim.so with linger 0, safe,
+# pinning above the ephemeral range, and safe + pinning.
 #
 #   scripts/demo.sh [COUNT]        (root; builds into ./build if needed)
 set -euo pipefail
@@ -74,7 +75,7 @@ run() {
 	ok=$(field "$line" ok)
 	failed=$(field "$line" failed)
 	ena=$(field "$line" eaddrnotavail)
-	printf '%-22s | %9s | %6s | %6s | %13s | %15s\n' "$mode" "$attempted" "$ok" "$failed" "$ena" "$tw"
+	printf '%-32s | %9s | %6s | %6s | %13s | %15s\n' "$mode" "$attempted" "$ok" "$failed" "$ena" "$tw"
 }
 
 field() {
@@ -92,7 +93,10 @@ echo "probe: $count connect/send/read/close cycles to 127.0.0.1"
 echo "namespace: ip_local_port_range=$(tr -s '\t' ' ' </proc/sys/net/ipv4/ip_local_port_range)," \
 	"tcp_tw_reuse=$(cat /proc/sys/net/ipv4/tcp_tw_reuse)"
 echo
-printf '%-22s | %9s | %6s | %6s | %13s | %15s\n' mode attempted ok failed EADDRNOTAVAIL "TIME_WAIT left"
-printf '%s\n' "-----------------------+-----------+--------+--------+---------------+----------------"
+printf '%-32s | %9s | %6s | %6s | %13s | %15s\n' mode attempted ok failed EADDRNOTAVAIL "TIME_WAIT left"
+printf '%s\n' "---------------------------------+-----------+--------+--------+---------------+----------------"
 run "plain" 7001
 run "TWSHIM_LINGER=0" 7002 LD_PRELOAD="$lib" TWSHIM_LINGER=0
+run "TWSHIM_LINGER=safe" 7003 LD_PRELOAD="$lib" TWSHIM_LINGER=safe
+run "TWSHIM_PORTS=above" 7004 LD_PRELOAD="$lib" TWSHIM_PORTS=above
+run "TWSHIM_PORTS=above LINGER=safe" 7005 LD_PRELOAD="$lib" TWSHIM_PORTS=above TWSHIM_LINGER=safe
