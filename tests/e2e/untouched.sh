@@ -43,6 +43,16 @@ for kind in tcp_client tcp6_client; do
 	assert_eq "$kind SO_LINGER with TWSHIM_LINGER=0" "$(linger_of "$with" "$kind")" "1,0"
 done
 
+# TWSHIM_LINGER=N: {1,N} on client sockets, nothing anywhere else.
+with7=$(TWSHIM_LINGER=7 tw_preload "$TW_SOCKOPT" 7205) ||
+	fail "twtest-sockopt failed under the library with TWSHIM_LINGER=7"
+for kind in udp_connected unix_pair unix_connected tcp_listener tcp_accepted; do
+	assert_eq "$kind SO_LINGER with TWSHIM_LINGER=7 (untouched)" "$(linger_of "$with7" "$kind")" "0,0"
+done
+for kind in tcp_client tcp6_client; do
+	assert_eq "$kind SO_LINGER with TWSHIM_LINGER=7" "$(linger_of "$with7" "$kind")" "1,7"
+done
+
 # The server side, measured from the kernel.
 M=5
 for mode in plain lib; do
