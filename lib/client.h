@@ -6,11 +6,18 @@
 #ifndef TWSHIM_CLIENT_H
 #define TWSHIM_CLIENT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 
 #include "pin.h"
 #include "twshim/policy.h"
+
+/* A connect() that did not fail for good: done, or still under way. */
+static inline bool tw_connect_pending_or_done(int rc, int err)
+{
+	return rc == 0 || err == EINPROGRESS || err == EINTR || err == EALREADY || err == EISCONN;
+}
 
 /* Is fd a TCP socket (AF_INET/AF_INET6, SOCK_STREAM, IPPROTO_TCP)?
  * One getsockopt; errno preserved. */

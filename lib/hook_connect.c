@@ -12,11 +12,6 @@
 #include "safe_close.h"
 #include "stats.h"
 
-/* A connect that did not fail for good leaves a socket worth recording. */
-static bool connect_in_progress_or_done(int rc, int err)
-{
-	return rc == 0 || err == EINPROGRESS || err == EINTR || err == EALREADY || err == EISCONN;
-}
 
 static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
@@ -62,7 +57,7 @@ static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (pinning)
 		rc = tw_pin_after_connect(fd, addr, len, rc, &err, &ticket);
 
-	if (connect_in_progress_or_done(rc, err))
+	if (tw_connect_pending_or_done(rc, err))
 		tw_client_record(fd, plan.track_safe, &ticket);
 	errno = err;
 	return rc;
