@@ -35,8 +35,7 @@
 /* Pair table: more slots than a process can have sockets in practice. */
 #define PIN_PAIR_SLOTS 65536u
 
-#define PROC_PORT_RANGE "/proc/sys/net/ipv4/ip_local_port_range"
-#define PROC_RESERVED "/proc/sys/net/ipv4/ip_local_reserved_ports"
+#define PROC_IPV4 "/proc/sys/net/ipv4"
 
 struct tw_pin_state tw_pin;
 
@@ -48,13 +47,15 @@ bool tw_pin_active(void)
 /* ---- initialisation ---- */
 
 /* Read a small /proc file into buf (NUL-terminated); false on failure. */
-static bool read_text(const char *path, char *buf, size_t size)
+/* Read a small /proc/sys/net/ipv4 file into buf (NUL-terminated).
+ * Returns the length, or -1 when it cannot be read or did not fit. */
+static ssize_t read_text(int dirfd, const char *name, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	size_t n = 0;
 
 	if (fd < 0)
-		return false;
+		return -1;
 	while (n + 1 < size) {
 		/* Small reads: procfs allocates and zeroes a kernel buffer as
 		 * large as the request, and this runs in every process start. */
@@ -68,7 +69,25 @@ static bool read_text(const char *path, char *buf, size_t size)
 	}
 	libc_close(fd);
 	buf[n] = '\0';
-	return n + 1 < size; /* a full buffer means the text was cut */
+	return n + 1 < size ? (ssize_t)n : -1; /* a full buffer means the text was cut */
+}
+
+/* ip_local_reserved_ports into *out.  The list is short on almost every
+ * system and fits the caller's buffer; a very long one (up to one entry
+ * per port) is read again into scratch memory returned right after. */
+static bool read_reserved(int dirfd, char *buf, size_t size, struct tw_port_bitmap *out)
+{
+	if (read_text(dirfd, "ip_local_reserved_ports", buf, size) >= 0)
+		return tw_ports_parse_reserved(buf, out);
+	size_t scratch_size = 1u << 20;
+	char *scratch = mmap(NULL, scratch_size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (scratch == MAP_FAILED)
+		return false;
+	bool ok = read_text(dirfd, "ip_local_reserved_ports", scratch, scratch_size) >= 0 &&
+		  tw_ports_parse_reserved(scratch, out);
+	munmap(scratch, scratch_size);
+	return ok;
 }
 
 static uint64_t random_seed(void)
@@ -100,44 +119,36 @@ bool tw_pin_init(const struct tw_policy *p)
 	static char text[8192];
 	static struct tw_port_bitmap reserved;
 	struct tw_port_range eph = { 0, 0 };
-	bool have_eph;
+	bool have_eph, usable_range = false;
 
 	if (tw_pin_active() || !p || p->ports == TW_PORTS_OFF)
 		return tw_pin_active();
 
-	have_eph = read_text(PROC_PORT_RANGE, text, sizeof(text)) &&
+	/* One path walk for both files: /proc/sys lookups are slow. */
+	int dirfd = open(PROC_IPV4, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	have_eph = read_text(dirfd, "ip_local_port_range", text, sizeof(text)) >= 0 &&
 		   tw_ports_parse_range(text, &eph);
-	if (p->ports == TW_PORTS_ABOVE) {
-		if (!have_eph) {
-			tw_error("TWSHIM_PORTS=above: cannot read %s; source ports are not pinned",
-				 PROC_PORT_RANGE);
-			return false;
-		}
-		if (!tw_ports_above(eph, &tw_pin.range)) {
-			tw_error("TWSHIM_PORTS=above: ip_local_port_range is %u-%u, there is no port "
-				 "above it; source ports are not pinned (give TWSHIM_PORTS=LO-HI)",
-				 (unsigned)eph.lo, (unsigned)eph.hi);
-			return false;
-		}
+	if (p->ports == TW_PORTS_ABOVE && !have_eph) {
+		tw_error("TWSHIM_PORTS=above: cannot read %s/ip_local_port_range; "
+			 "source ports are not pinned", PROC_IPV4);
+	} else if (p->ports == TW_PORTS_ABOVE && !tw_ports_above(eph, &tw_pin.range)) {
+		tw_error("TWSHIM_PORTS=above: ip_local_port_range is %u-%u, there is no port "
+			 "above it; source ports are not pinned (give TWSHIM_PORTS=LO-HI)",
+			 (unsigned)eph.lo, (unsigned)eph.hi);
 	} else {
-		tw_pin.range = p->port_range;
+		if (p->ports != TW_PORTS_ABOVE)
+			tw_pin.range = p->port_range;
+		usable_range = true;
+		if (!read_reserved(dirfd, text, sizeof(text), &reserved)) {
+			memset(&reserved, 0, sizeof(reserved));
+			tw_warn("TWSHIM_PORTS: cannot read %s/ip_local_reserved_ports; no port is "
+				"treated as reserved", PROC_IPV4);
+		}
 	}
-
-	/* The list can be long (one entry per port at worst): read it into
-	 * scratch memory that is returned right after. */
-	size_t scratch_size = 1u << 20;
-	char *scratch = mmap(NULL, scratch_size, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (scratch == MAP_FAILED) {
-		tw_error("TWSHIM_PORTS: out of memory; source ports are not pinned");
+	if (dirfd >= 0)
+		libc_close(dirfd);
+	if (!usable_range)
 		return false;
-	}
-	if (!read_text(PROC_RESERVED, scratch, scratch_size) ||
-	    !tw_ports_parse_reserved(scratch, &reserved)) {
-		memset(&reserved, 0, sizeof(reserved));
-		tw_warn("TWSHIM_PORTS: cannot read %s; no port is treated as reserved", PROC_RESERVED);
-	}
-	munmap(scratch, scratch_size);
 
 	/* One mapping for everything the connect path touches. */
 	size_t ports_bytes = 65536u * sizeof(uint16_t);
