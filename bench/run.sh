@@ -465,7 +465,7 @@ cat <<EOF
 ## How to rerun
 
 \`\`\`sh
-sudo bench/run.sh          # or: meson test --benchmark -C <builddir>
+bench/run.sh               # as root; or: meson test --benchmark -C <builddir>
 \`\`\`
 
 The script builds what it needs with meson (\`build-bench\`, \`--buildtype=release\`, unless
