@@ -4,8 +4,9 @@
  *
  * Each round opens a fresh blocking socket, connects, optionally sends LINE
  * plus a newline, optionally reads the reply up to a newline or EOF (-r) or
- * up to EOF (-E: the server closes first), and closes — normally first — which is what leaves one TIME_WAIT per check.  Only plain
- * libc calls are used, so LD_PRELOAD reaches every one of them.
+ * up to EOF (-E: the server closes first), and closes — normally first —
+ * which is what leaves one TIME_WAIT per check.  Only plain libc calls are
+ * used, so LD_PRELOAD reaches every one of them.
  *
  * At the end it prints one machine-readable line to stdout:
  *   attempted=N ok=N failed=N eaddrnotavail=N replies=N other_errno=NAME:N,...
