@@ -78,10 +78,26 @@ static const enum tw_stat verdict_stat[] = {
 	[TW_CLOSE_NORMAL_SHARED] = TW_ST_NORMAL_SHARED,
 };
 
+/* How long closes may wait for acknowledgements.  The deadline is set by
+ * the first wait, so a close that does not wait reads no clock; the exit
+ * pass shares one budget across all its sockets. */
+struct drain_budget {
+	uint64_t budget_ns;   /* 0: never wait */
+	uint64_t deadline_ns; /* 0: not started */
+};
+
+static uint64_t drain_remaining(struct drain_budget *d)
+{
+	uint64_t now = now_ns();
+	if (!d->deadline_ns)
+		d->deadline_ns = now + d->budget_ns;
+	return now < d->deadline_ns ? d->deadline_ns - now : 0;
+}
+
 /* Decide for one recorded socket and set linger {1,0} when the RST loses
- * nothing.  deadline_ns == 0 means "do not wait". */
+ * nothing. */
 static void decide_and_apply(int fd, uint32_t flags, uint64_t cookie, bool shared,
-			     uint64_t deadline_ns, bool respect_nonblock)
+			     struct drain_budget *drain, bool respect_nonblock)
 {
 	if (socket_cookie(fd) != cookie || cookie == 0) {
 		tw_stat_inc(TW_ST_NORMAL_RECYCLED);
@@ -90,30 +106,32 @@ static void decide_and_apply(int fd, uint32_t flags, uint64_t cookie, bool share
 	struct tw_close_input in = {
 		.program_linger = (flags & TW_FD_PROGRAM_LINGER) != 0,
 		.shared = shared,
-		.may_wait = deadline_ns != 0,
+		.may_wait = drain->budget_ns != 0,
 	};
 	if (!in.program_linger && !shared && !snapshot(fd, &in)) {
 		tw_stat_inc(TW_ST_NORMAL_STATE);
 		return;
 	}
 
-	bool waited = false, checked_blocking = false;
+	bool waited = false;
 	uint64_t pause = 0;
 	enum tw_close_verdict v;
 	while ((v = tw_decide_close(&in)) == TW_CLOSE_WAIT) {
-		if (respect_nonblock && !checked_blocking) {
-			checked_blocking = true;
-			/* close() of a non-blocking socket never blocks without
-			 * the library; it must not start blocking with it. */
-			if (is_nonblocking(fd)) {
-				in.may_wait = false;
-				continue;
-			}
-		}
-		uint64_t now = now_ns();
-		pause = now < deadline_ns ? tw_drain_next_pause_ns(pause, deadline_ns - now) : 0;
-		if (pause == 0 || (pause_ns(pause), waited = true, !snapshot(fd, &in)))
+		/* close() of a non-blocking socket never blocks without the
+		 * library; it must not start blocking with it. */
+		if (!waited && respect_nonblock && is_nonblocking(fd)) {
 			in.may_wait = false;
+			continue;
+		}
+		pause = tw_drain_next_pause_ns(pause, drain_remaining(drain));
+		if (pause == 0) {
+			in.may_wait = false;
+			continue;
+		}
+		pause_ns(pause);
+		waited = true;
+		if (!snapshot(fd, &in))
+			in.may_wait = false; /* keep the last view: data in flight */
 	}
 
 	if (v == TW_CLOSE_RST) {
@@ -209,8 +227,8 @@ void tw_fd_before_close_as(int fd, bool may_rst)
 	if ((flags & TW_FD_SAFE) && !may_rst) {
 		tw_stat_inc(TW_ST_NORMAL_PENDING);
 	} else if (flags & TW_FD_SAFE) {
-		uint64_t deadline = tw_rt.policy.drain_ms ? now_ns() + tw_rt.policy.drain_ms * 1000000ull : 0;
-		decide_and_apply(fd, flags, cookie, other_fd || (flags & TW_FD_FORKED), deadline, true);
+		struct drain_budget drain = { tw_rt.policy.drain_ms * 1000000ull, 0 };
+		decide_and_apply(fd, flags, cookie, other_fd || (flags & TW_FD_FORKED), &drain, true);
 	}
 	if ((flags & TW_FD_PINNED) && !other_fd)
 		tw_pin_release(atomic_load_explicit(&rec.pin_port, memory_order_relaxed),
@@ -233,8 +251,8 @@ void tw_safe_exit_pass(void)
 	/* exit() flushes stdio after the library's destructor: push a socket's
 	 * buffered output into the kernel now, or the RST could overtake it. */
 	fflush(NULL);
-	/* One deadline for the whole pass: exit waits at most drain_ms in all. */
-	uint64_t deadline = tw_rt.policy.drain_ms ? now_ns() + tw_rt.policy.drain_ms * 1000000ull : 0;
+	/* One budget for the whole pass: exit waits at most drain_ms in all. */
+	struct drain_budget drain = { tw_rt.policy.drain_ms * 1000000ull, 0 };
 	for (int fd = 0; fd < limit; fd++) {
 		struct tw_fd_entry *e = tw_fd_peek(fd);
 		if (!e)
@@ -259,7 +277,7 @@ void tw_safe_exit_pass(void)
 				continue;
 		}
 		tw_stat_inc(TW_ST_EXIT_PASS);
-		decide_and_apply(fd, flags, cookie, (flags & TW_FD_FORKED) != 0, deadline, false);
+		decide_and_apply(fd, flags, cookie, (flags & TW_FD_FORKED) != 0, &drain, false);
 	}
 	errno = saved;
 }
