@@ -262,21 +262,10 @@ static void on_alarm(int sig)
 	errno = saved;
 }
 
-static void *sig_worker(void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < g_iter; i++) {
-		int fd = exchange_counted(g_port);
-		if (fd >= 0)
-			close(fd);
-	}
-	return NULL;
-}
-
 static void *sig_workers_main(void *arg)
 {
 	unsigned threads = (unsigned)(uintptr_t)arg;
-	run_threads(threads, sig_worker);
+	run_threads(threads, cycle_thread); /* the same cycles, now under signals */
 	atomic_store(&workers_done, true);
 	return NULL;
 }
