@@ -175,8 +175,80 @@ tw_netns_setup() {
 
 TW_SERVERS=()
 
+# --- evidence on failure ------------------------------------------------------
+# When a test exits non-zero (fail, a failed assertion at tw_done, or a
+# shell error), its log gets what it saw, taken inside its namespace before
+# anything is stopped: the namespace's sysctls, every TCP socket (`ss
+# -tanoi`) and the listeners with their processes (`ss -tlnpe`), the tail of
+# every text file under $TW_TMP (by convention the captured stderr and
+# output of every process the test started) and of the files registered
+# with tw_watch_stderr, and what each function in TW_DIAG_HOOKS prints.
+
+TW_WATCHED=()
+TW_DIAG_HOOKS=()
+TW_DIAG_LINES=${TW_DIAG_LINES:-40}
+
+# tw_watch_stderr FILE...: dump FILE (e.g. a process's stderr kept outside
+# $TW_TMP) when the test fails.
+tw_watch_stderr() {
+	TW_WATCHED+=("$@")
+}
+
+tw__dump_file() {
+	local f=$1 n
+	[[ -f $f ]] || return 0
+	if [[ ! -s $f ]]; then
+		printf -- '--- %s: empty ---\n' "$f"
+		return 0
+	fi
+	if ! grep -Iq . "$f" 2>/dev/null; then
+		printf -- '--- %s: %s bytes of binary data\n' "$f" "$(stat -c %s "$f")"
+		return 0
+	fi
+	n=$(wc -l <"$f")
+	if ((n > TW_DIAG_LINES)); then
+		printf -- '--- %s (last %d of %d lines) ---\n' "$f" "$TW_DIAG_LINES" "$n"
+	else
+		printf -- '--- %s ---\n' "$f"
+	fi
+	tail -n "$TW_DIAG_LINES" -- "$f"
+}
+
+tw__diagnose() {
+	local rc=$1 f h n
+	{
+		printf '\n===== %s failed (exit %s): what the test saw =====\n' "$TW_TEST_NAME" "$rc"
+		printf 'after %d s; load average %s\n' "$SECONDS" "$(cut -d' ' -f1-3 /proc/loadavg)"
+		printf -- '--- sysctls of namespace %s ---\n' "$(readlink /proc/self/ns/net)"
+		sysctl net.ipv4.ip_local_port_range net.ipv4.ip_local_reserved_ports \
+			net.ipv4.tcp_tw_reuse net.ipv4.tcp_fin_timeout net.ipv4.tcp_max_tw_buckets \
+			net.ipv4.tcp_syncookies net.ipv4.tcp_max_syn_backlog net.core.somaxconn 2>&1
+		printf -- '--- TCP sockets by state ---\n'
+		ss -Htan | awk '{print $1}' | sort | uniq -c
+		n=$(ss -Htan | wc -l)
+		printf -- '--- ss -tanoi (%d sockets; the first 200) ---\n' "$n"
+		ss -tanoi | head -n 401
+		printf -- '--- ss -tlnpe (listeners) ---\n'
+		ss -tlnpe
+		if [[ -n ${TW_TMP:-} && -d $TW_TMP ]]; then
+			while IFS= read -r -d '' f; do
+				tw__dump_file "$f"
+			done < <(find "$TW_TMP" -type f -print0 | sort -z)
+		fi
+		for f in "${TW_WATCHED[@]}"; do
+			tw__dump_file "$f"
+		done
+		for h in "${TW_DIAG_HOOKS[@]}"; do
+			printf -- '--- %s ---\n' "$h"
+			"$h"
+		done
+		printf '===== end of %s evidence =====\n' "$TW_TEST_NAME"
+	} >&2 2>&1
+}
+
 tw__cleanup() {
-	local name pid
+	local rc=$? name pid
+	((rc == 0)) || tw__diagnose "$rc"
 	for name in "${TW_SERVERS[@]}"; do
 		pid=TW_PID_$name
 		[[ -n ${!pid:-} ]] && kill -TERM "${!pid}" 2>/dev/null

@@ -1,24 +1,34 @@
 #!/usr/bin/env python3
 """A short-connection client written with Python's socket module.
 
-    twtest-client.py [-n COUNT] [-s LINE] [-r] [-6] HOST PORT
+    twtest-client.py [-n COUNT] [-s LINE] [-r] [-6] [-b FIRST] HOST PORT
 
 Each round: socket, connect, send LINE + newline, read the reply up to a
-newline or EOF, close (client first).  Prints the same summary line as
-examples/probe:
+newline or EOF, close (client first).  -b FIRST (IPv4): round i binds its
+socket to the address FIRST+i first, port left to connect()
+(IP_BIND_ADDRESS_NO_PORT), so every round has a source address of its own.
+Prints the same summary line as examples/probe:
     attempted=N ok=N failed=N eaddrnotavail=N replies=N other_errno=...
 Exit status 0 when every round succeeded, 1 otherwise.
 """
 import argparse
 import errno
+import ipaddress
 import socket
 import sys
 
 
-def one_round(family, addr, line, read_reply):
+# Linux's value; the socket module has the name only from Python 3.12.
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+
+
+def one_round(family, addr, line, read_reply, source):
     """Return (errno or 0 or 'NOREPLY', replied)."""
     s = socket.socket(family, socket.SOCK_STREAM)
     try:
+        if source is not None:
+            s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+            s.bind((source, 0))
         s.connect(addr)
         if line is not None:
             s.sendall(line.encode() + b"\n")
@@ -46,6 +56,7 @@ def main():
     ap.add_argument("-s")
     ap.add_argument("-r", action="store_true")
     ap.add_argument("-6", dest="v6", action="store_true")
+    ap.add_argument("-b", dest="first", type=ipaddress.IPv4Address)
     ap.add_argument("host")
     ap.add_argument("port", type=int)
     a = ap.parse_args()
@@ -54,8 +65,9 @@ def main():
     addr = (a.host, a.port)
     ok = failed = replies = eaddrnotavail = 0
     other = {}
-    for _ in range(a.n):
-        res, replied = one_round(family, addr, a.s, a.r)
+    for i in range(a.n):
+        source = str(a.first + i) if a.first is not None else None
+        res, replied = one_round(family, addr, a.s, a.r, source)
         replies += replied
         if res == 0:
             ok += 1

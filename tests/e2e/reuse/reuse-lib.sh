@@ -2,12 +2,14 @@
 # Helpers shared by the reuse-on-bind tests; source after ../lib.sh (and
 # after tw_netns_enter).  Paths come from meson (reuse/meson.build):
 #   TWREUSE_SERVER     twreuse-server (a legacy C server)
+#   TWREUSE_SERVER_OWN the same server with SO_REUSEPORT compiled in
 #   TWREUSE_UNTOUCHED  twreuse-untouched
 #   TWREUSE_LEGACY_PY  legacy_server.py (socketserver.TCPServer defaults)
 
 # shellcheck disable=SC2034 # read by the tests that source this file
 {
 	RS_SERVER=${TWREUSE_SERVER:-}
+	RS_SERVER_OWN=${TWREUSE_SERVER_OWN:-}
 	RS_UNTOUCHED=${TWREUSE_UNTOUCHED:-}
 	RS_LEGACY_PY=${TWREUSE_LEGACY_PY:-}
 	RS_PY=/usr/bin/python3 # not a pyenv shim script
@@ -15,26 +17,36 @@
 [[ -x $RS_SERVER ]] || fail "TWREUSE_SERVER='$RS_SERVER' is not executable (run through meson test)"
 [[ -x $TW_PROBE ]] || fail "TWSHIM_PROBE='$TW_PROBE' is not executable"
 
-# rs_start NAME KIND PORT CONNS [VAR=VALUE...]: start a server of KIND (c or
-# py) with the given environment (LD_PRELOAD=... for "with the library").
-# Waits until it listens or exits.  Sets RS_PID_NAME and RS_OUT_NAME;
-# returns 1 when it exited at once (a failed bind: see rs_wait).
+# rs_start NAME KIND PORT CONNS [VAR=VALUE...]: start a server of KIND (c,
+# own: the C server with SO_REUSEPORT compiled in, or py) with the given
+# environment (LD_PRELOAD=... for "with the library"), under the command
+# in the array RS_WRAP when a test sets it (e.g. strace).  Waits until it
+# listens or exits.  Sets RS_PID_NAME (the background job), RS_SPID_NAME
+# (the server process, which the C server reports), RS_OUT_NAME; returns 1
+# when it exited at once (a failed bind: see rs_wait).
+RS_WRAP=()
 rs_start() {
 	local name=$1 kind=$2 port=$3 conns=$4
 	shift 4
-	local ready=$TW_TMP/rs.$name.ready out=$TW_TMP/rs.$name.out pid i
+	local ready=$TW_TMP/rs.$name.ready out=$TW_TMP/rs.$name.out pid i p spid
 	: >"$ready"
-	if [[ $kind == c ]]; then
-		env "$@" "$RS_SERVER" -p "$port" -n "$conns" -r 3 3>"$ready" >"$out" &
-	else
-		env "$@" "$RS_PY" "$RS_LEGACY_PY" "$port" "$conns" 3 3>"$ready" >"$out" &
-	fi
+	case $kind in
+	c) "${RS_WRAP[@]}" env "$@" "$RS_SERVER" -p "$port" -n "$conns" -r 3 3>"$ready" >"$out" 2>"$out.err" & ;;
+	own) "${RS_WRAP[@]}" env "$@" "$RS_SERVER_OWN" -p "$port" -n "$conns" -r 3 3>"$ready" >"$out" 2>"$out.err" & ;;
+	*) "${RS_WRAP[@]}" env "$@" "$RS_PY" "$RS_LEGACY_PY" "$port" "$conns" 3 3>"$ready" >"$out" 2>"$out.err" & ;;
+	esac
 	pid=$!
+	tw_watch_stderr "$out.err"
 	printf -v "RS_PID_$name" '%s' "$pid"
 	printf -v "RS_OUT_$name" '%s' "$out"
+	printf -v "RS_SPID_$name" '%s' "$pid"
 	# A condition wait: the server writes its port once it listens.
 	for ((i = 0; i < 3000; i++)); do
-		[[ -s $ready ]] && return 0
+		if [[ -s $ready ]]; then
+			read -r p spid <"$ready"
+			[[ -n $spid ]] && printf -v "RS_SPID_$name" '%s' "$spid"
+			return 0
+		fi
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.01
 	done
@@ -51,9 +63,9 @@ rs_wait() {
 	return "$rc"
 }
 
-# rs_stop NAME: SIGTERM, then rs_wait.
+# rs_stop NAME: SIGTERM to the server, then rs_wait.
 rs_stop() {
-	local pid=RS_PID_$1
+	local pid=RS_SPID_$1
 	kill -TERM "${!pid}" 2>/dev/null
 	rs_wait "$1"
 }

@@ -1,25 +1,56 @@
 #!/usr/bin/env bash
 # reuseport: TWSHIM_REUSEPORT=1 lets two instances of a server listen on
-# one port, and the kernel splits the connections between them.
+# one port, and the kernel splits the connections between them exactly as
+# it does for the same server with SO_REUSEPORT compiled in.
 #
 #   without the library: the second instance fails with EADDRINUSE (also
 #     when only the second one has the library: both must set the option);
-#   with TWSHIM_REUSEPORT=1 on both: both listen, and 200 connections
-#     (20 destination addresses 127.0.0.1-20 x 10, so the kernel's 4-tuple
-#     hash has many inputs although there are only 10 source ports) are
-#     all answered, each instance taking some.
+#   control: twreuse-server-own (SO_REUSEPORT set by the program before
+#     bind), two instances, 200 clients: both instances take connections;
+#   with TWSHIM_REUSEPORT=1 on both instances of the plain server, the same
+#     sequence and the same clients: the same shape.  strace shows, as the
+#     kernel saw it, SO_REUSEPORT set on each listener before its bind();
+#     ss shows the two listeners owned by the two instances.  Both taking
+#     connections also proves that they are in ONE reuseport group: two
+#     listeners in two groups are not balanced, the lookup returns the
+#     first one of the highest score for every SYN.
+#
+# Why the kernel once sent all 200 connections to one instance (the
+# former version of this test, retried on 3 ports, failed about 1 run in
+# 16): the kernel picks a group member by a hash of the connection, and on
+# this kernel (6.18) the client's source address and port are what vary
+# that hash; the destination address and port do not.  Measured with two
+# SO_REUSEPORT listeners in a fresh namespace, one connection each:
+#   source 127.0.0.1:41000 to 127.0.0.1..100 (one port)  -> 100 / 0
+#   source 127.0.0.1:41000 to 40 ports (a fresh pair each) -> 40 / 0
+#   source ports 40000..40099                              -> 43 / 57
+#   source addresses 127.0.1.1..100, one port              -> 62 / 38
+# The former clients came from 127.0.0.1 and a 10-port ephemeral range,
+# of which connect() uses the 5 ports of the range's parity (40000, 40002,
+# ..., 40008; ss counted 5 distinct sources): 5 hash inputs, so every
+# connection went to one instance with probability 2/2^5 = 1/16, and a
+# retry on another port (not in the hash) in the same namespace (same
+# secret) repeated the result.  Readiness was never the issue: a server
+# reports ready only after listen(), and both listeners were there.
+# Here every client connects from a source address of its own
+# (127.1.0.1-200 and 127.2.0.1-200, port from connect()): 200 independent
+# hash inputs, each instance takes about half, and none of them is left
+# empty with probability 2^-199.  Each instance must take at least a
+# quarter (a binomial(200, 1/2) count below 50 has probability ~1e-12).
 
 # shellcheck source=tests/e2e/lib.sh
 . "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
 tw_netns_enter "$@"
 # shellcheck source=tests/e2e/reuse/reuse-lib.sh
 . "$(dirname "$0")/reuse-lib.sh"
+tw_need strace
+[[ -x $RS_SERVER_OWN ]] || fail "TWREUSE_SERVER_OWN='$RS_SERVER_OWN' is not executable"
+[[ -f $TW_CLIENT ]] || fail "TWTEST_CLIENT='$TW_CLIENT' not found"
 
 LIBENV=("LD_PRELOAD=$TW_LIB" TWSHIM_REUSEPORT=1)
-ADDRS=20
-PER_ADDR=10
+N=200
 
-# second_instance TAG PORT ENV-B...: first instance without the library.
+# second_fails TAG PORT ENV-B...: first instance without the library.
 second_fails() {
 	local tag=$1 port=$2
 	shift 2
@@ -36,45 +67,73 @@ second_fails() {
 second_fails "no library" 8201
 second_fails "library on the second instance only" 8202 "${LIBENV[@]}"
 
-# One attempt: two instances with the library on PORT, ADDRS x PER_ADDR
-# connections; sets A_N, B_N, REPLIES, LISTENERS.
-attempt() {
-	local port=$1 a line
-	rs_start A c "$port" 0 "${LIBENV[@]}" || fail "with the library: first instance did not start"
-	rs_start B c "$port" 0 "${LIBENV[@]}" || { rs_wait B; fail "with the library: second instance: $RS_LINE_B"; }
-	LISTENERS=$(ss -Hltn "sport = :$port" | wc -l)
-	REPLIES=0
-	for ((a = 1; a <= ADDRS; a++)); do
-		line=$("$TW_PROBE" -q -n "$PER_ADDR" -s hello -E "127.0.0.$a" "$port")
-		REPLIES=$((REPLIES + $(tw_field "$line" replies)))
-	done
+# The listeners' owners on PORT, as sock_diag reports them: "PID PID".
+listener_pids() {
+	ss -Htlnp "sport = :$1" | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -n | paste -sd' '
+}
+
+# SO_REUSEPORT before bind() in an strace of one server: prints the
+# setsockopt call's line number, then bind's ("none" when missing).
+order_in_trace() {
+	local trace=$1 port=$2 s b
+	s=$(grep -n 'setsockopt([0-9]*, SOL_SOCKET, SO_REUSEPORT, \[1\], 4) = 0' "$trace" | head -n 1 | cut -d: -f1)
+	b=$(grep -n "bind([0-9]*, {sa_family=AF_INET, sin_port=htons($port)," "$trace" | head -n 1 | cut -d: -f1)
+	if [[ -n $s && -n $b && $s -lt $b ]]; then
+		echo before
+	else
+		echo "setsockopt line ${s:-none}, bind line ${b:-none}"
+	fi
+}
+
+# split TAG KIND PORT FIRST-SOURCE ENV...: two instances of KIND on PORT,
+# each under strace, N clients from FIRST-SOURCE onwards (one address
+# each); asserts the shape, sets A_N and B_N.
+split() {
+	local tag=$1 kind=$2 port=$3 first=$4
+	shift 4
+	local n want_pids line a_order b_order sources
+	RS_WRAP=(strace -f -qq --seccomp-bpf -e "trace=setsockopt,bind,listen" -o "$TW_TMP/strace.$port.A")
+	rs_start A "$kind" "$port" 0 "$@" || { rs_wait A; fail "$tag: first instance: $RS_LINE_A"; }
+	RS_WRAP[-1]=$TW_TMP/strace.$port.B
+	rs_start B "$kind" "$port" 0 "$@" || { rs_wait B; fail "$tag: second instance: $RS_LINE_B"; }
+	RS_WRAP=()
+	# Both listen before the first client: each wrote "ready" after its
+	# listen(), and the kernel lists both listeners, owned by the two.
+	want_pids=$(printf '%s\n' "$RS_SPID_A" "$RS_SPID_B" | sort -n | paste -sd' ')
+	assert_eq "$tag: listeners on port $port (owners)" "$(listener_pids "$port")" "$want_pids"
+	line=$(python3 "$TW_CLIENT" -n "$N" -s hello -r -b "$first" 127.0.0.1 "$port")
+	tw_log "$tag: clients: $line"
 	tw_settle "$port"
-	tw_log "port $port: distinct 4-tuples (server-side TIME_WAIT): $(tw_tw_count sport = ":$port")"
 	rs_stop A
 	rs_stop B
 	A_N=$(tw_field "$RS_LINE_A" accepted)
 	B_N=$(tw_field "$RS_LINE_B" accepted)
-	tw_log "with the library, port $port: $LISTENERS listeners; replies=$REPLIES;" \
-		"instance A took $A_N, B took $B_N"
+	# Every connection ends with TIME_WAIT on one side at least: the
+	# distinct client addresses the kernel saw.
+	sources=$(ss -Htan state time-wait "( sport = :$port or dport = :$port )" |
+		grep -oE '127\.[12]\.[0-9]+\.[0-9]+' | sort -u | wc -l)
+	tw_log "$tag, port $port: instance A took $A_N, B took $B_N"
+	assert_eq "$tag: connections answered" "$(tw_field "$line" replies)" "$N"
+	assert_eq "$tag: distinct client source addresses (kernel)" "$sources" "$N"
+	assert_eq "$tag: connections accepted by A + B" "$((A_N + B_N))" "$N"
+	assert_ge "$tag: connections taken by instance A" "$A_N" $((N / 4))
+	assert_ge "$tag: connections taken by instance B" "$B_N" $((N / 4))
+	assert_eq "$tag: SO_REUSEPORT on both listeners after bind" \
+		"$(tw_field "$RS_LINE_A" reuseport)/$(tw_field "$RS_LINE_B" reuseport)" 1/1
+	a_order=$(order_in_trace "$TW_TMP/strace.$port.A" "$port")
+	b_order=$(order_in_trace "$TW_TMP/strace.$port.B" "$port")
+	assert_eq "$tag: SO_REUSEPORT set before bind() (strace, A/B)" "$a_order/$b_order" before/before
+	SHAPE="A took $(shape "$A_N"), B took $(shape "$B_N")"
 }
 
-# Now and then (about 1 run in 10, seen only in this script) the kernel
-# sends every connection to one of the two instances although both listen
-# with SO_REUSEPORT; not understood yet (reported).  A fresh pair of
-# instances on a new port is tried then, at most three times in all, so a
-# library that never makes the port shared still fails every attempt.
-total=$((ADDRS * PER_ADDR))
-for port in 8203 8204 8205; do
-	attempt "$port"
-	((A_N > 0 && B_N > 0)) && break
-	tw_log "one instance took no connection on port $port; trying a fresh pair"
-done
-assert_eq "with the library: listeners on the port" "$LISTENERS" 2
-assert_eq "with the library: SO_REUSEPORT on both listeners" \
-	"$(tw_field "$RS_LINE_A" reuseport)/$(tw_field "$RS_LINE_B" reuseport)" 1/1
-assert_eq "with the library: connections answered" "$REPLIES" "$total"
-assert_eq "with the library: connections accepted by A + B" "$((A_N + B_N))" "$total"
-assert_gt "with the library: connections taken by instance A" "$A_N" 0
-assert_gt "with the library: connections taken by instance B" "$B_N" 0
+# The shape of a count: "none", "< N/4", or ">= N/4".
+shape() {
+	if (($1 == 0)); then echo none; elif (($1 < N / 4)); then echo "< N/4"; else echo ">= N/4"; fi
+}
+
+split "control: SO_REUSEPORT compiled in" own 8203 127.1.0.1
+control=$SHAPE
+split "with the library" c 8204 127.2.0.1 "${LIBENV[@]}"
+assert_eq "the library's split has the control's shape" "$SHAPE" "$control"
 
 tw_done

@@ -4,12 +4,16 @@
  *   twreuse-server [-a ADDR] -p PORT [-n CONNS] [-r FD]
  *
  * Binds ADDR:PORT (default 0.0.0.0) with no socket option of its own,
- * listens, writes "PORT\n" to FD (default 1) once listening, then per
+ * listens, writes "PORT PID\n" to FD (default 1) once listening, then per
  * connection: read a line, write "OK\n", close.  Stops after CONNS
  * connections (0: at SIGTERM).  Prints one line to stdout at the end:
  *   bind=ok accepted=N reuseaddr=N reuseport=N
  * or, when bind() fails, bind=ERRNAME and exit status 1.  reuseaddr and
- * reuseport are what getsockopt says on the listener after bind. */
+ * reuseport are what getsockopt says on the listener after bind.
+ *
+ * Built a second time with -DTWREUSE_OWN_REUSEPORT (twreuse-server-own):
+ * the same server with SO_REUSEPORT compiled in, set before bind(), the
+ * control that the library's TWSHIM_REUSEPORT=1 is compared with. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -101,6 +105,13 @@ int main(int argc, char **argv)
 		perror("twreuse-server: socket");
 		return 2;
 	}
+#ifdef TWREUSE_OWN_REUSEPORT
+	int one = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+		perror("twreuse-server: SO_REUSEPORT");
+		return 2;
+	}
+#endif
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int err = errno;
 		printf("bind=%s\n", err == EADDRINUSE ? "EADDRINUSE" : strerror(err));
@@ -110,7 +121,7 @@ int main(int argc, char **argv)
 		perror("twreuse-server: listen");
 		return 2;
 	}
-	dprintf(ready, "%u\n", port);
+	dprintf(ready, "%u %ld\n", port, (long)getpid());
 	if (ready != STDOUT_FILENO)
 		close(ready);
 
