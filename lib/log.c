@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 
@@ -12,6 +14,7 @@
 
 static enum tw_log_level log_level = TW_LOG_ERROR;
 static const char *log_file; /* NULL: stderr */
+static atomic_flag file_failure_told = ATOMIC_FLAG_INIT;
 
 void tw_log_configure(enum tw_log_level level, const char *file, bool secure_mode)
 {
@@ -43,18 +46,76 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
+/* strerror() is neither async-signal-safe nor locale-free. */
+static const char *open_error(int err)
+{
+	switch (err) {
+	case ENOENT: return "no such file or directory";
+	case ENOTDIR: return "a path component is not a directory";
+	case EACCES: return "permission denied";
+	case EPERM: return "operation not permitted";
+	case ELOOP: return "it is a symbolic link (never followed)";
+	case EISDIR: return "it is a directory";
+	case EROFS: return "read-only file system";
+	case ENOSPC: return "no space left on device";
+	case EMFILE: return "too many open files";
+	default: return "open failed";
+	}
+}
+
+/* "2026-12-02T00:44:44.123456Z twshim[curl:1234]: warn: " */
+static size_t prefix(char *buf, size_t size, enum tw_log_level level)
+{
+	struct timespec ts = { 0, 0 };
+
+	clock_gettime(CLOCK_REALTIME, &ts); /* vDSO; async-signal-safe */
+	size_t n = tw_fmt_rfc3339(buf, size, (int64_t)ts.tv_sec, ts.tv_nsec);
+	return n + tw_fmt(buf + n, size - n, " twshim[%s:%d]: %s: ", program_invocation_short_name,
+			  (int)getpid(), level_names[level]);
+}
+
+/* Once per process: the file named by TWSHIM_LOG_FILE could not be opened. */
+static void tell_file_failure(int err)
+{
+	if (atomic_flag_test_and_set(&file_failure_told))
+		return;
+	char line[768];
+	size_t n = prefix(line, sizeof(line), TW_LOG_ERROR);
+	n += tw_fmt(line + n, sizeof(line) - n,
+		    "TWSHIM_LOG_FILE=%s cannot be opened (%s, errno %d): log lines go to stderr", log_file,
+		    open_error(err), err);
+	if (n >= sizeof(line) - 1)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	write_all(STDERR_FILENO, line, n);
+}
+
+static void vlog(enum tw_log_level level, const char *fmt, va_list ap);
+
 void tw_log(enum tw_log_level level, const char *fmt, ...)
 {
 	if (!tw_log_enabled(level))
 		return;
-	int saved = errno;
-	char line[768];
-	size_t n = tw_fmt(line, sizeof(line), "twshim[%s:%d]: %s: ", program_invocation_short_name,
-			  (int)getpid(), level_names[level]);
 	va_list ap;
 	va_start(ap, fmt);
-	n += tw_vfmt(line + n, sizeof(line) - n, fmt, ap);
+	vlog(level, fmt, ap);
 	va_end(ap);
+}
+
+void tw_log_always(enum tw_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+static void vlog(enum tw_log_level level, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	char line[768];
+	size_t n = prefix(line, sizeof(line), level);
+	n += tw_vfmt(line + n, sizeof(line) - n, fmt, ap);
 	if (n >= sizeof(line) - 1)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
@@ -69,6 +130,7 @@ void tw_log(enum tw_log_level level, const char *fmt, ...)
 			errno = saved;
 			return;
 		}
+		tell_file_failure(errno);
 	}
 	write_all(STDERR_FILENO, line, n);
 	errno = saved;

@@ -1,9 +1,13 @@
 /* twshim — logging with write(2) only: async-signal-safe, never stdout.
  *
- * Lines look like "twshim[curl:1234]: warn: text".  The destination is
+ * Lines look like "2026-12-02T00:44:44.123456Z twshim[curl:1234]: warn: text"
+ * (UTC, RFC 3339, from clock_gettime and our own formatting: no localtime,
+ * which takes locks and reads files).  The destination is
  * stderr or TWSHIM_LOG_FILE, opened for each line (O_APPEND|O_CLOEXEC|
  * O_NOFOLLOW) so that a program closing or reusing fd numbers can never
- * make the library write into one of its own files or sockets.
+ * make the library write into one of its own files or sockets.  When the file
+ * cannot be opened, one line says why, once per process, and the lines go
+ * to stderr.
  * errno is preserved by every function here. */
 #ifndef TWSHIM_LOG_H
 #define TWSHIM_LOG_H
@@ -15,6 +19,9 @@
 void tw_log_configure(enum tw_log_level level, const char *file, bool secure_mode);
 bool tw_log_enabled(enum tw_log_level level);
 void tw_log(enum tw_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Whatever TWSHIM_LOG says (a line the operator asked for). */
+void tw_log_always(enum tw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define tw_error(...) tw_log(TW_LOG_ERROR, __VA_ARGS__)

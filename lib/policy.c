@@ -21,6 +21,7 @@
  *       switch that was clearly touched errs on the side of doing nothing).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,11 +41,15 @@
 #define V_LOG "TWSHIM_LOG"
 #define V_LOG_FILE "TWSHIM_LOG_FILE"
 #define V_DISABLE "TWSHIM_DISABLE"
+#define V_STATS_SIGNAL "TWSHIM_STATS_SIGNAL"
 
 const char *const tw_policy_variables[] = {
 	V_LINGER, V_DRAIN, V_PORTS, V_REUSEADDR, V_REUSEPORT, V_REUSE_PORTS,
-	V_MATCH, V_EXCLUDE, V_LOG, V_LOG_FILE, V_DISABLE, NULL,
+	V_MATCH, V_EXCLUDE, V_LOG, V_LOG_FILE, V_STATS_SIGNAL, V_DISABLE, NULL,
 };
+
+/* Read by the twshim command only; known, so never reported as unknown. */
+const char *const tw_command_variables[] = { "TWSHIM_LIBRARY", NULL };
 
 #define RULE_FORMS                                                              \
 	"comma-separated CIDR, CIDR:PORT, CIDR:LO-HI, IPV6-CIDR, [IPV6-CIDR]:PORT, " \
@@ -64,6 +69,7 @@ static const struct {
 	{ V_EXCLUDE, RULE_FORMS },
 	{ V_LOG, "error, warn, info, debug" },
 	{ V_LOG_FILE, "an absolute path, starting with '/'" },
+	{ V_STATS_SIGNAL, "off, USR1, USR2, SIGUSR1, SIGUSR2" },
 	{ V_DISABLE, "0 or 1" },
 };
 
@@ -173,6 +179,25 @@ bool tw_parse_log_level(const char *s, enum tw_log_level *out)
 			*out = (enum tw_log_level)i;
 			return true;
 		}
+	}
+	return false;
+}
+
+bool tw_parse_signal(const char *s, int *out)
+{
+	if (!s)
+		return false;
+	if (strcmp(s, "off") == 0) {
+		*out = 0;
+		return true;
+	}
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	/* Only the user signals: every other one already means something to
+	 * the program or the kernel. */
+	if (strcmp(s, "USR1") == 0 || strcmp(s, "USR2") == 0) {
+		*out = s[3] == '1' ? SIGUSR1 : SIGUSR2;
+		return true;
 	}
 	return false;
 }
@@ -372,6 +397,18 @@ static int parse_log_file(struct parse_state *st)
 	return -1;
 }
 
+static int parse_stats_signal(struct parse_state *st)
+{
+	const char *v = get(st, V_STATS_SIGNAL);
+
+	if (!v)
+		return 0;
+	if (tw_parse_signal(v, &st->p->stats_signal))
+		return 1;
+	bad(st, V_STATS_SIGNAL, v, NULL, "no counters on demand");
+	return -1;
+}
+
 static int parse_disable(struct parse_state *st)
 {
 	const char *v = get(st, V_DISABLE);
@@ -431,6 +468,7 @@ unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
 	exclude = parse_rule_var(&st, V_EXCLUDE, &out->exclude);
 	parse_log(&st);
 	parse_log_file(&st);
+	parse_stats_signal(&st);
 	parse_disable(&st);
 
 	out->has_match = match == 1;
@@ -450,6 +488,88 @@ unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
 
 	advise(&st, linger, drain, reuseaddr, reuseport, reuse_ports, client_forced_off);
 	return st.bad;
+}
+
+/* ---- names nobody reads ------------------------------------------------ */
+
+#define NAME_CMP_MAX 64
+
+/* Levenshtein distance over at most NAME_CMP_MAX bytes of each; no allocation. */
+static unsigned edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+	unsigned row[NAME_CMP_MAX + 1];
+
+	if (la > NAME_CMP_MAX)
+		la = NAME_CMP_MAX;
+	if (lb > NAME_CMP_MAX)
+		lb = NAME_CMP_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+static bool in_list(const char *const *list, const char *name, size_t len)
+{
+	for (; *list; list++)
+		if (strlen(*list) == len && strncmp(*list, name, len) == 0)
+			return true;
+	return false;
+}
+
+bool tw_policy_known_name(const char *name, size_t len)
+{
+	return in_list(tw_policy_variables, name, len) || in_list(tw_command_variables, name, len);
+}
+
+const char *tw_policy_nearest_name(const char *name, size_t len)
+{
+	const char *const *lists[] = { tw_policy_variables, tw_command_variables };
+	const char *best = tw_policy_variables[0];
+	unsigned best_d = ~0u;
+
+	for (size_t k = 0; k < 2; k++)
+		for (const char *const *v = lists[k]; *v; v++) {
+			unsigned d = edit_distance(name, len, *v, strlen(*v));
+
+			if (d < best_d) {
+				best_d = d;
+				best = *v;
+			}
+		}
+	return best;
+}
+
+unsigned tw_policy_unknown_names(char *const *envp, struct tw_diags *d)
+{
+	unsigned n = 0;
+	char shown_name[SHOWN_BUF];
+
+	for (size_t i = 0; envp && envp[i]; i++) {
+		const char *e = envp[i];
+		size_t len = strcspn(e, "=");
+
+		if (strncmp(e, "TWSHIM_", 7) != 0 || e[len] != '=' || tw_policy_known_name(e, len))
+			continue;
+		n++;
+		diag_add(d, TW_LOG_ERROR, "%s is not a twshim variable, it is ignored (did you mean %s?)",
+			 show(shown_name, e, len, TW_DIAG_VALUE_SHOWN), tw_policy_nearest_name(e, len));
+	}
+	return n;
 }
 
 void tw_policy_free(struct tw_policy *p)

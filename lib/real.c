@@ -36,10 +36,11 @@ static struct real_slot slots[] = {
 	SLOT(connect), SLOT(bind), SLOT(close), SLOT(fclose), SLOT(close_range),
 	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),
 	SLOT(setsockopt), SLOT(getsockname), SLOT(listen), SLOT(posix_spawn), SLOT(posix_spawnp),
+	SLOT(sigaction), SLOT(signal),
 };
 enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, R_DUP2,
        R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R_POSIX_SPAWN, R_POSIX_SPAWNP,
-       R__COUNT };
+       R_SIGACTION, R_SIGNAL, R__COUNT };
 _Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches enum");
 
 /* dlsym(RTLD_NEXT) searches the objects loaded after ours, so it never
@@ -199,4 +200,27 @@ int libc_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actio
 {
 	spawn_fn f = REAL(R_POSIX_SPAWNP, spawn_fn);
 	return f ? f(pid, file, actions, attr, argv, envp) : ENOSYS;
+}
+
+int libc_sigaction(int sig, const struct sigaction *act, struct sigaction *oldact)
+{
+	typedef int (*fn_t)(int, const struct sigaction *, struct sigaction *);
+	fn_t f = REAL(R_SIGACTION, fn_t);
+	if (!f) {
+		/* Unreachable in practice: libc always has sigaction. */
+		errno = ENOSYS;
+		return -1;
+	}
+	return f(sig, act, oldact);
+}
+
+sighandler_t libc_signal(int sig, sighandler_t handler)
+{
+	typedef sighandler_t (*fn_t)(int, sighandler_t);
+	fn_t f = REAL(R_SIGNAL, fn_t);
+	if (!f) {
+		errno = ENOSYS;
+		return SIG_ERR;
+	}
+	return f(sig, handler);
 }

@@ -8,6 +8,7 @@
 #ifndef TWSHIM_REAL_H
 #define TWSHIM_REAL_H
 
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <sys/socket.h>
@@ -32,5 +33,7 @@ int libc_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_action
 		     const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 int libc_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,
 		      const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
+int libc_sigaction(int sig, const struct sigaction *act, struct sigaction *oldact);
+sighandler_t libc_signal(int sig, sighandler_t handler);
 
 #endif

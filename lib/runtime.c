@@ -2,15 +2,20 @@
 #include "runtime.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 
 #include "fdtable.h"
+#include "fmt.h"
 #include "log.h"
 #include "pin.h"
 #include "safe_close.h"
+#include "sig.h"
 #include "stats.h"
+
+extern char **environ;
 
 struct tw_runtime tw_rt;
 atomic_bool tw_rt_active;
@@ -41,6 +46,27 @@ static const char *linger_name(const struct tw_policy *p)
 	return "off";
 }
 
+/* One line per process at TWSHIM_LOG=info: the policy in effect. */
+static void log_start(const struct tw_policy *p, bool pin)
+{
+	char ports[32] = "off";
+	if (pin && p->ports == TW_PORTS_RANGE)
+		tw_fmt(ports, sizeof(ports), "%u-%u", (unsigned)p->port_range.lo,
+		       (unsigned)p->port_range.hi);
+	else if (pin)
+		tw_fmt(ports, sizeof(ports), "above");
+	char linger[16];
+	if (p->linger == TW_LINGER_TIMEOUT)
+		tw_fmt(linger, sizeof(linger), "%u", p->linger_seconds);
+	else
+		tw_fmt(linger, sizeof(linger), "%s", linger_name(p));
+	tw_info("start: linger=%s drain_ms=%u ports=%s reuseaddr=%d reuseport=%d match=%zu "
+		"exclude=%zu stats_signal=%s",
+		linger, p->drain_ms, ports, (int)p->reuseaddr, (int)p->reuseport,
+		p->has_match ? p->match.n : (size_t)0, p->exclude.n,
+		p->stats_signal == SIGUSR1 ? "USR1" : p->stats_signal == SIGUSR2 ? "USR2" : "off");
+}
+
 void tw_runtime_init(void)
 {
 	if (atomic_flag_test_and_set(&init_started))
@@ -49,12 +75,17 @@ void tw_runtime_init(void)
 	static struct tw_diags diags; /* 12 KiB: keep it off a small stack */
 	tw_policy_parse(&tw_rt.policy, lookup_secure_env, NULL, &diags);
 	bool secure = getauxval(AT_SECURE) != 0;
+	/* A misspelt name would leave the library silently inactive: say so
+	 * at every log level.  (secure_getenv hides everything in secure
+	 * mode, so names are not looked at there either.) */
+	if (!secure)
+		tw_policy_unknown_names(environ, &diags);
 	tw_log_configure(tw_rt.policy.log_level, tw_rt.policy.log_file, secure);
 	for (unsigned i = 0; i < diags.n && i < TW_DIAG_MAX; i++)
 		tw_log(diags.v[i].level, "%s", diags.v[i].text);
 
 	if (tw_rt.policy.disabled) {
-		tw_debug("TWSHIM_DISABLE: loaded, doing nothing");
+		tw_info("start: disabled (TWSHIM_DISABLE): loaded, doing nothing");
 		return;
 	}
 	bool pin = tw_rt.policy.ports != TW_PORTS_OFF && tw_pin_init(&tw_rt.policy);
@@ -63,10 +94,10 @@ void tw_runtime_init(void)
 	tw_rt.reuse_actions = tw_rt.policy.reuseaddr || tw_rt.policy.reuseport;
 	if (tw_rt.safe_close || pin)
 		pthread_atfork(NULL, after_fork, after_fork);
+	tw_sig_init(tw_rt.policy.stats_signal);
 	atomic_store_explicit(&tw_rt_active, true, memory_order_release);
-	tw_debug("loaded: linger=%s drain_ms=%u pinning=%s reuseaddr=%d reuseport=%d",
-		 linger_name(&tw_rt.policy), tw_rt.policy.drain_ms, pin ? "on" : "off",
-		 (int)tw_rt.policy.reuseaddr, (int)tw_rt.policy.reuseport);
+	if (tw_log_enabled(TW_LOG_INFO))
+		log_start(&tw_rt.policy, pin);
 }
 
 void tw_runtime_fini(void)
@@ -75,5 +106,5 @@ void tw_runtime_fini(void)
 		return;
 	if (tw_rt.safe_close)
 		tw_safe_exit_pass();
-	tw_stats_log_summary();
+	tw_stats_log_summary(NULL, false);
 }

@@ -31,21 +31,23 @@ static const char *const stat_names[TW_ST__COUNT] = {
 	[TW_ST_SIDE_FAILURES] = "side_failures",
 };
 
-void tw_stats_log_summary(void)
+void tw_stats_log_summary(const char *why, bool asked)
 {
-	if (!tw_log_enabled(TW_LOG_INFO))
+	if (!asked && !tw_log_enabled(TW_LOG_INFO))
 		return;
 	/* A process that never met a socket of interest (a shell, a helper
-	 * tool in the same service) adds no line. */
+	 * tool in the same service) adds no line, unless it was asked for. */
 	unsigned long total = 0;
 	for (unsigned i = 0; i < TW_ST__COUNT; i++)
 		total += atomic_load_explicit(&tw_stats[i], memory_order_relaxed);
-	if (!total)
+	if (!total && !asked)
 		return;
 	char text[640];
-	size_t n = tw_fmt(text, sizeof(text), "summary");
+	size_t n = tw_fmt(text, sizeof(text), asked ? "counters" : "summary");
+	if (why)
+		n += tw_fmt(text + n, sizeof(text) - n, " (%s)", why);
 	for (unsigned i = 0; i < TW_ST__COUNT && n < sizeof(text) - 1; i++)
 		n += tw_fmt(text + n, sizeof(text) - n, " %s=%lu", stat_names[i],
 			    atomic_load_explicit(&tw_stats[i], memory_order_relaxed));
-	tw_info("%s", text);
+	tw_log_always(TW_LOG_INFO, "%s", text);
 }

@@ -3,6 +3,7 @@
 #define TWSHIM_STATS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 enum tw_stat {
 	TW_ST_CONNECTS,          /* connect() calls to IPv4/IPv6 destinations */
@@ -35,7 +36,10 @@ static inline void tw_stat_inc(enum tw_stat s)
 	atomic_fetch_add_explicit(&tw_stats[s], 1, memory_order_relaxed);
 }
 
-/* One line "twshim[prog:pid]: info: summary connects=… …" at TW_LOG_INFO. */
-void tw_stats_log_summary(void);
+/* One line "… twshim[prog:pid]: info: summary connects=… …": at exit or on
+ * SIGTERM/SIGINT (why names the signal) at TW_LOG_INFO when there was a
+ * socket of interest; asked (TWSHIM_STATS_SIGNAL): "counters (SIGUSR1) …"
+ * at any log level.  Async-signal-safe. */
+void tw_stats_log_summary(const char *why, bool asked);
 
 #endif

@@ -3,6 +3,7 @@
  * reach the command. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "Run COMMAND (same pid, signals and exit status) with libtwshim.so first in\n"
 	      "LD_PRELOAD and the TWSHIM_* variables set from the options.  Options override\n"
-	      "inherited TWSHIM_* variables, which override the library's defaults.\n"
+	      "--env-file variables, which override inherited ones.  The library is the one\n"
+	      "built beside this twshim (in a build tree), else " TWSHIM_LIBDIR_PATH ";\n"
+	      "TWSHIM_LIBRARY overrides both.\n"
 	      "\n"
 	      "  --linger=off|safe|0|N    TWSHIM_LINGER: close without TIME_WAIT\n"
 	      "  --drain-ms=MS            TWSHIM_DRAIN_MS: safe mode's wait for acknowledgements\n"
@@ -42,6 +45,10 @@ static void usage(FILE *f)
 	      "  --exclude=RULES          TWSHIM_EXCLUDE: never these destinations\n"
 	      "  --log=LEVEL              TWSHIM_LOG: error, warn, info or debug\n"
 	      "  --log-file=PATH          TWSHIM_LOG_FILE: log there instead of stderr\n"
+	      "  --stats-signal=SIG       TWSHIM_STATS_SIGNAL: USR1 or USR2 writes the counters\n"
+	      "  --env-file=FILE          read variables from FILE (systemd/docker KEY=VALUE\n"
+	      "                           lines, validated as by `twshim check FILE`)\n"
+	      "  --dry-run                print the environment and command, run nothing\n"
 	      "  --supervise              reach static and Go programs through a seccomp supervisor\n"
 	      "  --force                  run a target the library cannot reach anyway\n"
 	      "  -h, --help               show this help\n"
@@ -67,6 +74,7 @@ static const struct opt_var opt_vars[] = {
 	{ "exclude", "TWSHIM_EXCLUDE" },
 	{ "log", "TWSHIM_LOG" },
 	{ "log-file", "TWSHIM_LOG_FILE" },
+	{ "stats-signal", "TWSHIM_STATS_SIGNAL" },
 };
 #define N_OPT_VARS (sizeof(opt_vars) / sizeof(opt_vars[0]))
 
@@ -82,10 +90,94 @@ static const char *option_for(const char *diag, const bool *given)
 	return NULL;
 }
 
-static const char *library_path(void)
+/* TWSHIM_LIBRARY, else the library of the same build tree (meson puts
+ * BUILD/tools/twshim beside BUILD/lib/libtwshim.so, and BUILD/build.ninja
+ * marks the tree), else the install path.  An installed twshim has no
+ * build.ninja two levels up, so it always uses the install path. */
+static const char *library_path(char *buf, size_t len)
 {
 	const char *over = getenv("TWSHIM_LIBRARY");
-	return over && *over ? over : TWSHIM_LIBDIR_PATH;
+	if (over && *over)
+		return over;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		slash = strrchr(exe, '/');
+		if (slash && !strcmp(slash, "/tools")) {
+			*slash = '\0';
+			char marker[PATH_MAX + 16];
+			snprintf(marker, sizeof(marker), "%s/build.ninja", exe);
+			if ((size_t)snprintf(buf, len, "%s/lib/libtwshim.so", exe) < len &&
+			    access(marker, F_OK) == 0 && access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return TWSHIM_LIBDIR_PATH;
+}
+
+/* Variables from an env file, checked as `twshim check FILE` does. */
+static bool read_env_file(const char *file, struct tw_env *env)
+{
+	char *text;
+	size_t len;
+	struct tw_envfile_issues issues = { 0 };
+
+	if (!tw_read_small_file(file, &text, &len)) {
+		tw_error("run", "--env-file %s: %s", file, strerror(errno));
+		return false;
+	}
+	bool ok = tw_envfile_parse(text, len, env, &issues);
+	free(text);
+	if (!ok) {
+		tw_error("run", "out of memory");
+		return false;
+	}
+	for (unsigned i = 0; i < issues.n; i++)
+		tw_error("run", "%s%s:%u: %s", issues.v[i].error ? "" : "warning: ", file,
+			 issues.v[i].line, issues.v[i].text);
+	if (issues.errors)
+		tw_error("run", "--env-file %s: %u error(s) (see `twshim check %s`)", file,
+			 issues.errors, file);
+	return issues.errors == 0;
+}
+
+/* Shell-quoted when it has to be, so the line can be pasted. */
+static void print_word(const char *w)
+{
+	if (*w && strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+			    "_-+=/.,:@%") == strlen(w)) {
+		fputs(w, stdout);
+		return;
+	}
+	putchar('\'');
+	for (; *w; w++) {
+		if (*w == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*w);
+	}
+	putchar('\'');
+}
+
+static void dry_run(const struct tw_env *env, const char *path, char **cmd)
+{
+	printf("environment:\n");
+	for (size_t i = 0; i < env->n; i++) {
+		fputs("  ", stdout);
+		print_word(env->v[i]);
+		putchar('\n');
+	}
+	printf("exec: ");
+	print_word(path);
+	for (size_t i = 1; cmd[i]; i++) {
+		putchar(' ');
+		print_word(cmd[i]);
+	}
+	putchar('\n');
 }
 
 static int run_supervised(const struct tw_policy *p, struct tw_env *env, char **cmd)
@@ -104,7 +196,7 @@ static int run_supervised(const struct tw_policy *p, struct tw_env *env, char **
 
 int tw_cmd_run(int argc, char **argv)
 {
-	enum { O_VAR = 256, O_FORCE = O_VAR + 64, O_SUPERVISE };
+	enum { O_VAR = 256, O_FORCE = O_VAR + 64, O_SUPERVISE, O_ENV_FILE, O_DRY_RUN };
 	static const struct option longopts[] = {
 		{ "linger", required_argument, NULL, O_VAR + 0 },
 		{ "drain-ms", required_argument, NULL, O_VAR + 1 },
@@ -116,6 +208,9 @@ int tw_cmd_run(int argc, char **argv)
 		{ "exclude", required_argument, NULL, O_VAR + 7 },
 		{ "log", required_argument, NULL, O_VAR + 8 },
 		{ "log-file", required_argument, NULL, O_VAR + 9 },
+		{ "stats-signal", required_argument, NULL, O_VAR + 10 },
+		{ "env-file", required_argument, NULL, O_ENV_FILE },
+		{ "dry-run", no_argument, NULL, O_DRY_RUN },
 		{ "force", no_argument, NULL, O_FORCE },
 		{ "supervise", no_argument, NULL, O_SUPERVISE },
 		{ "help", no_argument, NULL, 'h' },
@@ -123,7 +218,9 @@ int tw_cmd_run(int argc, char **argv)
 	};
 	const char *values[N_OPT_VARS] = { 0 };
 	bool given[N_OPT_VARS] = { 0 };
-	bool force = false, supervise = false;
+	bool force = false, supervise = false, dry = false;
+	const char *env_files[16];
+	size_t n_env_files = 0;
 	int c;
 
 	opterr = 0;
@@ -138,6 +235,14 @@ int tw_cmd_run(int argc, char **argv)
 		switch (c) {
 		case O_FORCE: force = true; break;
 		case O_SUPERVISE: supervise = true; break;
+		case O_DRY_RUN: dry = true; break;
+		case O_ENV_FILE:
+			if (n_env_files == sizeof(env_files) / sizeof(env_files[0])) {
+				tw_error("run", "at most 16 --env-file options");
+				return TW_EXIT_INVALID;
+			}
+			env_files[n_env_files++] = optarg;
+			break;
 		case 'h': usage(stdout); return TW_EXIT_OK;
 		default:
 			tw_error("run", "unknown option or missing value: '%s' (try `twshim run --help`)",
@@ -155,6 +260,12 @@ int tw_cmd_run(int argc, char **argv)
 	struct tw_env env;
 	if (!tw_env_init(&env, environ))
 		goto oom;
+	for (size_t i = 0; i < n_env_files; i++) {
+		if (!read_env_file(env_files[i], &env)) {
+			tw_env_free(&env);
+			return TW_EXIT_INVALID;
+		}
+	}
 	for (size_t i = 0; i < N_OPT_VARS; i++)
 		if (given[i] && !tw_env_set(&env, opt_vars[i].variable, values[i]))
 			goto oom;
@@ -179,6 +290,11 @@ int tw_cmd_run(int argc, char **argv)
 			tw_error("run", "invalid TWSHIM_* variables");
 		goto invalid;
 	}
+	/* A misspelt name leaves its feature off: say so, whatever the log level. */
+	diags.n = 0;
+	tw_policy_unknown_names(env.v, &diags);
+	for (unsigned i = 0; i < diags.n; i++)
+		tw_error("run", "warning: %s", diags.v[i].text);
 
 	/* 3. the command, found as execvp would */
 	char path[PATH_MAX];
@@ -212,6 +328,13 @@ int tw_cmd_run(int argc, char **argv)
 	}
 	free(t);
 
+	if (supervise && dry) {
+		printf("supervised (seccomp): no LD_PRELOAD\n");
+		dry_run(&env, path, cmd);
+		tw_policy_free(&policy);
+		tw_env_free(&env);
+		return TW_EXIT_OK;
+	}
 	if (supervise) {
 		int rc = run_supervised(&policy, &env, cmd);
 		tw_policy_free(&policy);
@@ -219,7 +342,8 @@ int tw_cmd_run(int argc, char **argv)
 	}
 
 	/* 5. the library first in LD_PRELOAD, once */
-	const char *lib = library_path();
+	char libbuf[PATH_MAX];
+	const char *lib = library_path(libbuf, sizeof(libbuf));
 	if (lib[0] != '/') {
 		tw_error("run", "library path '%s' (TWSHIM_LIBRARY) must be absolute", lib);
 		goto invalid;
@@ -235,6 +359,11 @@ int tw_cmd_run(int argc, char **argv)
 	free(preload);
 	tw_policy_free(&policy);
 
+	if (dry) {
+		dry_run(&env, path, cmd);
+		tw_env_free(&env);
+		return TW_EXIT_OK;
+	}
 	execve(path, cmd, env.v);
 	err = errno;
 	tw_error("run", "cannot execute %s: %s", path, strerror(err));

@@ -158,7 +158,7 @@ bool tw_envfile_parse(const char *text, size_t len, struct tw_env *out, struct t
 		const char *le = nl ? nl : end;
 		lineno++;
 		if (le > p && le[-1] == '\r') {
-			issue(is, lineno, false, "line ends with CR (a DOS file): systemd strips it, docker keeps it in the value");
+			issue(is, lineno, true, "line ends with CR (a DOS file): systemd strips it, docker keeps it in the value; convert the file (dos2unix)");
 			le--;
 		}
 		while (p < le && (*p == ' ' || *p == '\t'))
@@ -185,7 +185,7 @@ bool tw_envfile_parse(const char *text, size_t len, struct tw_env *out, struct t
 		if (vlen && (v[0] == ' ' || v[0] == '\t' || v[vlen - 1] == ' ' || v[vlen - 1] == '\t'))
 			issue(is, lineno, false, "%.*s: blanks around the value: systemd strips them, docker keeps them", (int)klen, p);
 		if (vlen >= 2 && (v[0] == '"' || v[0] == '\'') && v[vlen - 1] == v[0])
-			issue(is, lineno, false, "%.*s: quoted value: systemd removes the quotes, docker keeps them; write it unquoted", (int)klen, p);
+			issue(is, lineno, true, "%.*s: quoted value: systemd removes the quotes, docker keeps them; write it unquoted", (int)klen, p);
 		if (memchr(v, '\\', vlen))
 			issue(is, lineno, false, "%.*s: backslash: systemd treats it as an escape, docker keeps it", (int)klen, p);
 

@@ -3,6 +3,7 @@
 #define TWSHIM_TOOLS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Exit statuses shared by the subcommands (see twshim(1)). */
 #define TW_EXIT_OK 0
@@ -19,6 +20,8 @@ int tw_cmd_doctor(int argc, char **argv);
 /* "twshim: CMD: message" on stderr. */
 void tw_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A whole file of at most 16 MiB, NUL not added; errno set on failure. */
+bool tw_read_small_file(const char *path, char **out, size_t *len);
 /* "LO-HI" or "N" within 0-65535. */
 bool tw_parse_port_range_arg(const char *s, unsigned *lo, unsigned *hi);
 /* A decimal number within [min, max]. */

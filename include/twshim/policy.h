@@ -79,6 +79,8 @@ struct tw_policy {
 
 	enum tw_log_level log_level;
 	char *log_file; /* heap copy, NULL = stderr */
+
+	int stats_signal; /* TWSHIM_STATS_SIGNAL: counters on demand; 0 = off */
 };
 
 /* Default for TWSHIM_DRAIN_MS: long enough for a loopback or LAN peer to
@@ -110,6 +112,18 @@ typedef const char *(*tw_lookup_fn)(const char *name, void *ctx);
 /* The variables the parser reads, NULL-terminated, in documentation order. */
 extern const char *const tw_policy_variables[];
 
+/* Names read by the twshim command only (TWSHIM_LIBRARY), NULL-terminated. */
+extern const char *const tw_command_variables[];
+
+/* Is NAME (len bytes) one of the two lists above? */
+bool tw_policy_known_name(const char *name, size_t len);
+/* The known name closest to NAME by edit distance. */
+const char *tw_policy_nearest_name(const char *name, size_t len);
+/* One TW_LOG_ERROR diagnostic for each TWSHIM_* entry of envp ("NAME=VALUE"
+ * strings, NULL-terminated) that no one reads, naming the nearest known
+ * name.  Returns how many there are. */
+unsigned tw_policy_unknown_names(char *const *envp, struct tw_diags *d);
+
 /* Fill *out from the variables.  Every malformed value disables that one
  * feature (as if unset) and appends one TW_LOG_ERROR diagnostic naming the
  * variable, the value and the accepted forms.  Returns the number of
@@ -126,6 +140,8 @@ bool tw_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned
 bool tw_parse_bool01(const char *s, bool *out);
 bool tw_parse_ports(const char *s, enum tw_ports_mode *mode, struct tw_port_range *range);
 bool tw_parse_log_level(const char *s, enum tw_log_level *out);
+/* "off" (0), "USR1"/"SIGUSR1", "USR2"/"SIGUSR2". */
+bool tw_parse_signal(const char *s, int *out);
 bool tw_parse_rules(const char *s, struct tw_rules *out);
 bool tw_parse_port_list(const char *s, struct tw_port_list *out);
 void tw_rules_free(struct tw_rules *r);

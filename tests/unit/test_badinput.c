@@ -132,6 +132,9 @@ static const struct row hostile_one[] = {
 	{ "TWSHIM_LOG_FILE", "relative/path" },
 	{ "TWSHIM_LOG_FILE", "./x" },
 	{ "TWSHIM_LOG_FILE", "~/x" },
+	{ "TWSHIM_STATS_SIGNAL", "TERM" },
+	{ "TWSHIM_STATS_SIGNAL", "usr1" },
+	{ "TWSHIM_STATS_SIGNAL", "10" },
 	{ "TWSHIM_DISABLE", "2" },
 	{ "TWSHIM_DISABLE", "yes" },
 };
@@ -195,6 +198,8 @@ static void assert_feature_off(const struct tw_policy *p, const char *var, const
 		ck_assert_msg(p->log_level == TW_LOG_ERROR, "%s: log level changed", what);
 	else if (strcmp(var, "TWSHIM_LOG_FILE") == 0)
 		ck_assert_msg(p->log_file == NULL, "%s: log file kept", what);
+	else if (strcmp(var, "TWSHIM_STATS_SIGNAL") == 0)
+		ck_assert_msg(p->stats_signal == 0, "%s: stats signal set", what);
 	else if (strcmp(var, "TWSHIM_DISABLE") == 0)
 		ck_assert_msg(p->disabled, "%s: a touched kill switch must disable", what);
 	else

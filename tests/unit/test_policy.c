@@ -2,10 +2,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 
 #include "check_main.h"
+#include "fmt.h"
 #include "twshim/policy.h"
 
 /* ---- a fake environment ----------------------------------------------- */
@@ -97,7 +99,7 @@ START_TEST(unset_is_leave_alone)
 	ck_assert_uint_eq(d.n, 0);
 	assert_defaults(&p, false);
 	/* Every variable was asked for. */
-	ck_assert_uint_eq(e.lookups, 11);
+	ck_assert_uint_eq(e.lookups, 12);
 	tw_policy_free(&p);
 
 	ck_assert_uint_eq(tw_policy_parse(&p, NULL, NULL, &d), 0);
@@ -111,7 +113,7 @@ START_TEST(variables_listed)
 	static const char *const want[] = {
 		"TWSHIM_LINGER", "TWSHIM_DRAIN_MS", "TWSHIM_PORTS", "TWSHIM_REUSEADDR",
 		"TWSHIM_REUSEPORT", "TWSHIM_REUSE_PORTS", "TWSHIM_MATCH", "TWSHIM_EXCLUDE",
-		"TWSHIM_LOG", "TWSHIM_LOG_FILE", "TWSHIM_DISABLE",
+		"TWSHIM_LOG", "TWSHIM_LOG_FILE", "TWSHIM_STATS_SIGNAL", "TWSHIM_DISABLE",
 	};
 	unsigned n = 0;
 
@@ -498,6 +500,66 @@ START_TEST(bad_reuse_ports_turns_reuse_off)
 }
 END_TEST
 
+/* ---- names nobody reads, the stats signal, timestamps ----------------- */
+
+START_TEST(unknown_names_name_the_nearest)
+{
+	static char e0[] = "TWSHIM_LINGR=safe", e1[] = "TWSHIM_LINGER=safe", e2[] = "PATH=/bin",
+		    e3[] = "TWSHIM_LIBRARY=/x", e4[] = "TWSHIM_STATS_SIGNALS=USR1", e5[] = "TWSHIM_=1",
+		    e6[] = "TWSHIMLOG=info";
+	char *envp[] = { e0, e1, e2, e3, e4, e5, e6, NULL };
+	struct tw_diags d = { 0 };
+
+	ck_assert_uint_eq(tw_policy_unknown_names(envp, &d), 3);
+	ck_assert_uint_eq(d.n, 3);
+	ck_assert_uint_eq(count_level(&d, TW_LOG_ERROR), 3);
+	ck_assert_str_eq(d.v[0].text, "TWSHIM_LINGR is not a twshim variable, it is ignored "
+				      "(did you mean TWSHIM_LINGER?)");
+	ck_assert_ptr_nonnull(strstr(d.v[1].text, "(did you mean TWSHIM_STATS_SIGNAL?)"));
+	ck_assert_ptr_nonnull(strstr(d.v[2].text, "TWSHIM_ is not"));
+	ck_assert_str_eq(tw_policy_nearest_name("TWSHIM_EXCLUDES", 15), "TWSHIM_EXCLUDE");
+	ck_assert_str_eq(tw_policy_nearest_name("TWSHIM_DISABLED", 15), "TWSHIM_DISABLE");
+	ck_assert(tw_policy_known_name("TWSHIM_LIBRARY", 14));
+	ck_assert(!tw_policy_known_name("TWSHIM_LIBRAR", 13));
+	/* Every variable the parser reads is known: one table for both. */
+	for (unsigned i = 0; tw_policy_variables[i]; i++)
+		ck_assert(tw_policy_known_name(tw_policy_variables[i], strlen(tw_policy_variables[i])));
+}
+END_TEST
+
+START_TEST(stats_signal_values)
+{
+	int sig = -1;
+
+	ck_assert(tw_parse_signal("off", &sig) && sig == 0);
+	ck_assert(tw_parse_signal("USR1", &sig) && sig == SIGUSR1);
+	ck_assert(tw_parse_signal("SIGUSR2", &sig) && sig == SIGUSR2);
+	ck_assert(!tw_parse_signal("TERM", &sig));
+	ck_assert(!tw_parse_signal("usr1", &sig));
+	ck_assert(!tw_parse_signal("10", &sig));
+	ck_assert(!tw_parse_signal("", &sig));
+	ck_assert(!tw_parse_signal("SIG", &sig));
+	ck_assert(!tw_parse_signal("USR1 ", &sig));
+}
+END_TEST
+
+START_TEST(rfc3339_utc)
+{
+	char buf[40];
+
+	tw_fmt_rfc3339(buf, sizeof(buf), 0, 0);
+	ck_assert_str_eq(buf, "1970-01-01T00:00:00.000000Z");
+	tw_fmt_rfc3339(buf, sizeof(buf), 951782400 + 86399, 999999999); /* leap day 2000 */
+	ck_assert_str_eq(buf, "2000-02-29T23:59:59.999999Z");
+	tw_fmt_rfc3339(buf, sizeof(buf), 1796172284, 123456000);
+	ck_assert_str_eq(buf, "2026-12-02T00:44:44.123456Z");
+	tw_fmt_rfc3339(buf, sizeof(buf), 4102444800, 0);
+	ck_assert_str_eq(buf, "2100-01-01T00:00:00.000000Z");
+	ck_assert_uint_eq(tw_fmt_rfc3339(buf, 5, 0, 0), 4); /* truncated, terminated */
+	ck_assert_str_eq(buf, "1970");
+}
+END_TEST
+
 /* ---- counting and bounds ---------------------------------------------- */
 
 START_TEST(one_line_per_bad_variable)
@@ -509,10 +571,10 @@ START_TEST(one_line_per_bad_variable)
 	bad = parse_env(&p, &d, "TWSHIM_LINGER", "x", "TWSHIM_DRAIN_MS", "x", "TWSHIM_PORTS", "x",
 			"TWSHIM_REUSEADDR", "x", "TWSHIM_REUSEPORT", "x", "TWSHIM_REUSE_PORTS", "x",
 			"TWSHIM_MATCH", "x", "TWSHIM_EXCLUDE", "x", "TWSHIM_LOG", "x",
-			"TWSHIM_LOG_FILE", "x", "TWSHIM_DISABLE", "x", NULL);
-	ck_assert_uint_eq(bad, 11);
-	ck_assert_uint_eq(d.n, 11);
-	ck_assert_uint_eq(count_level(&d, TW_LOG_ERROR), 11);
+			"TWSHIM_LOG_FILE", "x", "TWSHIM_STATS_SIGNAL", "x", "TWSHIM_DISABLE", "x", NULL);
+	ck_assert_uint_eq(bad, 12);
+	ck_assert_uint_eq(d.n, 12);
+	ck_assert_uint_eq(count_level(&d, TW_LOG_ERROR), 12);
 	for (unsigned i = 0; tw_policy_variables[i]; i++) {
 		char prefix[64];
 
@@ -814,6 +876,9 @@ Suite *tw_unit_suite(void)
 	tc = tcase_create("single");
 	tcase_add_test(tc, parse_uint_edges);
 	tcase_add_test(tc, parse_single_values);
+	tcase_add_test(tc, unknown_names_name_the_nearest);
+	tcase_add_test(tc, stats_signal_values);
+	tcase_add_test(tc, rfc3339_utc);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");

@@ -32,7 +32,7 @@ for var in "${vars[@]}"; do
 			"$host" -c 'print(42)' 2>"$TW_TMP/err") || rc=$?
 		lines=$(wc -l <"$TW_TMP/err")
 		if [[ $out == 42 && $rc == 0 && $lines == 1 ]] &&
-			grep -q "^twshim\[python3:[0-9]*\]: error: $var=" "$TW_TMP/err"; then
+			grep -Eq "^[0-9T:.-]+Z twshim\[python3:[0-9]+\]: error: $var=" "$TW_TMP/err"; then
 			good=$((good + 1))
 		else
 			tw_log "bad run: $var='${value:0:40}' (${#value} bytes): rc=$rc stdout='${out:0:80}' stderr lines=$lines:"

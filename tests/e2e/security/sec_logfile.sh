@@ -10,6 +10,8 @@ tw_need strace
 probe=${TWSEC_PROBE:?run through meson test} # linked to the library
 host=/usr/bin/python3
 [[ -x $host ]] || fail "$host not found"
+# Every line starts with an RFC 3339 UTC timestamp.
+ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z'
 preload() { env LD_PRELOAD="$TW_LIB${LD_PRELOAD:+:$LD_PRELOAD}" "$@"; }
 
 # 1. Append, never truncate: two runs after two lines already there.
@@ -22,7 +24,7 @@ for i in 1 2; do
 done
 assert_eq "lines in the log file" "$(wc -l <"$log")" 4
 assert_eq "first lines kept" "$(head -n 2 "$log" | tr '\n' ' ')" "keep-1 keep-2 "
-assert_eq "appended lines naming TWSHIM_LINGER" "$(grep -c '^twshim\[python3:[0-9]*\]: error: TWSHIM_LINGER=' "$log")" 2
+assert_eq "appended lines naming TWSHIM_LINGER" "$(grep -Ec "^$ts twshim\[python3:[0-9]+\]: error: TWSHIM_LINGER=" "$log")" 2
 
 # 2. A symbolic link as the log file: not followed; the line goes to stderr.
 target=$TW_TMP/target
@@ -32,7 +34,7 @@ out=$(preload TWSHIM_LINGER=junk TWSHIM_LOG_FILE="$TW_TMP/link.log" "$host" -c '
 assert_eq "symlink: stdout" "$out" 42
 assert_eq "symlink: the link's target unchanged" "$(cat "$target")" target
 assert_eq "symlink: the line went to stderr instead" \
-	"$(grep -c '^twshim\[python3:[0-9]*\]: error: TWSHIM_LINGER=' "$TW_TMP/err")" 1
+	"$(grep -Ec "^$ts twshim\[python3:[0-9]+\]: error: TWSHIM_LINGER=" "$TW_TMP/err")" 1
 
 # 3. The open flags, as the kernel saw them.
 log3=$TW_TMP/flags.log
@@ -72,9 +74,9 @@ done
 exec 4>&-
 assert_eq "processes that failed" "$bad_exit" 0
 assert_eq "lines in the shared file" "$(wc -l <"$shared")" $((n * 3))
-re='^twshim\[true:[0-9]+\]: error: TWSHIM_(LINGER|PORTS|DRAIN_MS)="junk" is not valid \(accepted: [^)]*\); [a-z ]+$'
+re="^$ts "'twshim\[true:[0-9]+\]: error: TWSHIM_(LINGER|PORTS|DRAIN_MS)="junk" is not valid \(accepted: [^)]*\); [a-z ]+$'
 assert_eq "whole, well-formed lines" "$(grep -Ec "$re" "$shared")" $((n * 3))
 assert_eq "processes with all 3 of their lines in the file" \
-	"$(sed -E 's/^twshim\[true:([0-9]+)\].*/\1/' "$shared" | sort | uniq -c | awk '$1 == 3' | wc -l)" "$n"
+	"$(sed -E 's/^[^ ]+ twshim\[true:([0-9]+)\].*/\1/' "$shared" | sort | uniq -c | awk '$1 == 3' | wc -l)" "$n"
 assert_eq "stderr lines (all went to the file)" "$(wc -l <"$TW_TMP/err.shared" 2>/dev/null || echo 0)" 0
 tw_done

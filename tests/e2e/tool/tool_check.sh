@@ -23,6 +23,7 @@ declare -A BAD=(
 	[TWSHIM_EXCLUDE]="foo|10.0.0.1:0|::1/129"
 	[TWSHIM_LOG]="loud|ERROR"
 	[TWSHIM_LOG_FILE]="relative/path|"
+	[TWSHIM_STATS_SIGNAL]="TERM|usr1|10|"
 	[TWSHIM_DISABLE]="2|yes"
 )
 
