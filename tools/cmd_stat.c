@@ -26,13 +26,18 @@ static void usage(FILE *f)
 	      "\n"
 	      "Count the TCP sockets of the current network namespace by state (IPv4 and\n"
 	      "IPv6, from the kernel through NETLINK_SOCK_DIAG), split TIME_WAIT by local\n"
-	      "port range and list the destinations holding the most TIME_WAIT.\n"
+	      "port range, show how full the ephemeral range is and list the destinations\n"
+	      "holding the most TIME_WAIT.\n"
 	      "\n"
 	      "  --sport LO-HI      only sockets with a local port in LO-HI\n"
 	      "  --dport LO-HI      only sockets with a remote port in LO-HI\n"
 	      "  --dst CIDR         only sockets whose remote address is in CIDR\n"
+	      "  --state LIST       only sockets in these states (e.g. time-wait,established)\n"
 	      "  --top N            destinations to list (default 5, 0 for none)\n"
+	      "  --by-dest          ephemeral range use per destination (EADDRNOTAVAIL comes\n"
+	      "                     when one destination holds every port of the range)\n"
 	      "  --json             one JSON object per sample\n"
+	      "  --prom             Prometheus text format (node_exporter textfile collector)\n"
 	      "  --watch SECONDS    sample every SECONDS until interrupted\n"
 	      "  --count N          with --watch: stop after N samples\n"
 	      "  -h, --help         show this help\n", f);
@@ -41,14 +46,45 @@ static void usage(FILE *f)
 struct stat_opts {
 	struct tw_stat_filter filter;
 	unsigned long top;
-	bool json;
+	bool json, prom, by_dest;
 	unsigned long watch, count;
 };
+
+/* "time-wait,established" (or TIME_WAIT) -> one bit per state. */
+static bool parse_states(const char *s, unsigned *out)
+{
+	*out = 0;
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		bool found = false;
+		for (unsigned st = 1; st < TW_STATE_MAX && len; st++) {
+			const char *name = tw_state_name(st);
+			if (!name || strlen(name) != len)
+				continue;
+			bool same = true;
+			for (size_t i = 0; i < len && same; i++) {
+				char c = s[i] == '-' ? '_' : (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+				same = c == name[i];
+			}
+			if (same) {
+				*out |= 1u << st;
+				found = true;
+			}
+		}
+		if (!found)
+			return false;
+		s += len;
+		if (*s)
+			s++;
+	}
+	return *out != 0;
+}
 
 static int sample(const struct stat_opts *o, struct tw_stat *st, const struct tw_portset *reserved)
 {
 	memset(st, 0, sizeof(*st));
 	st->filter = o->filter;
+	st->by_dest = o->by_dest;
 	st->reserved = reserved;
 	if (!tw_sysctl_port_range(&st->eph_lo, &st->eph_hi)) {
 		/* the kernel default, if /proc/sys is not mounted */
@@ -73,6 +109,78 @@ static int sample(const struct stat_opts *o, struct tw_stat *st, const struct tw
 	return 0;
 }
 
+static unsigned eph_size(const struct tw_stat *st)
+{
+	return st->eph_hi - st->eph_lo + 1;
+}
+
+/* "10.0.0.1" / "::1" and the port of one count. */
+static void dest_parts(const struct tw_dest_count *d, char *addr, size_t len)
+{
+	char a[80];
+	tw_dest_str(d, a, sizeof(a));
+	*strrchr(a, ':') = '\0';
+	if (a[0] == '[') {
+		a[strlen(a) - 1] = '\0';
+		snprintf(addr, len, "%s", a + 1);
+	} else {
+		snprintf(addr, len, "%s", a);
+	}
+}
+
+static void print_json_dests(const struct stat_opts *o, const struct tw_dest_count *v, size_t n)
+{
+	for (size_t i = 0; i < n && i < o->top; i++) {
+		char addr[80];
+		dest_parts(&v[i], addr, sizeof(addr));
+		printf("%s{\"address\":\"%s\",\"port\":%u,\"count\":%lu}", i ? "," : "", addr,
+		       v[i].port, v[i].count);
+	}
+}
+
+/* Prometheus text exposition format 0.0.4: one gauge family per number. */
+static void print_prom(const struct stat_opts *o, const struct tw_stat *st)
+{
+	printf("# HELP twshim_tcp_sockets TCP sockets of the network namespace by state.\n"
+	       "# TYPE twshim_tcp_sockets gauge\n");
+	for (unsigned s = 1; s < TW_STATE_MAX; s++) {
+		const char *name = tw_state_name(s);
+		char lower[16];
+		size_t i = 0;
+		if (!name)
+			continue;
+		for (; name[i] && i < sizeof(lower) - 1; i++) /* node_exporter's style: time_wait */
+			lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+		lower[i] = '\0';
+		printf("twshim_tcp_sockets{state=\"%s\"} %lu\n", lower, st->states[s]);
+	}
+	printf("# HELP twshim_time_wait_sockets TIME_WAIT sockets by local port range.\n"
+	       "# TYPE twshim_time_wait_sockets gauge\n"
+	       "twshim_time_wait_sockets{range=\"ephemeral\"} %lu\n"
+	       "twshim_time_wait_sockets{range=\"above\"} %lu\n"
+	       "twshim_time_wait_sockets{range=\"reserved\"} %lu\n"
+	       "twshim_time_wait_sockets{range=\"other\"} %lu\n",
+	       st->tw_ephemeral, st->tw_above, st->tw_reserved, st->tw_other);
+	printf("# HELP twshim_ephemeral_ports Size of net.ipv4.ip_local_port_range.\n"
+	       "# TYPE twshim_ephemeral_ports gauge\n"
+	       "twshim_ephemeral_ports %u\n"
+	       "# HELP twshim_ephemeral_ports_used Ports of the ephemeral range held by a TCP socket.\n"
+	       "# TYPE twshim_ephemeral_ports_used gauge\n"
+	       "twshim_ephemeral_ports_used %lu\n",
+	       eph_size(st), st->eph_used);
+	if (o->by_dest) {
+		printf("# HELP twshim_ephemeral_ports_used_by_destination Sockets with an ephemeral "
+		       "local port, per destination.\n"
+		       "# TYPE twshim_ephemeral_ports_used_by_destination gauge\n");
+		for (size_t i = 0; i < st->eph_dest.n && i < o->top; i++) {
+			char addr[80];
+			dest_parts(&st->eph_dest.v[i], addr, sizeof(addr));
+			printf("twshim_ephemeral_ports_used_by_destination{address=\"%s\",port=\"%u\"} %lu\n",
+			       addr, st->eph_dest.v[i].port, st->eph_dest.v[i].count);
+		}
+	}
+}
+
 static void print_json(const struct stat_opts *o, const struct tw_stat *st)
 {
 	printf("{\"time\":%ld,\"total\":%lu,\"ipv4\":%lu,\"ipv6\":%lu,\"states\":{",
@@ -88,17 +196,11 @@ static void print_json(const struct stat_opts *o, const struct tw_stat *st)
 	       "\"other\":%lu,\"ephemeral_range\":[%u,%u]},\"top_destinations\":[",
 	       st->states[6], st->tw_ephemeral, st->tw_above, st->tw_reserved, st->tw_other,
 	       st->eph_lo, st->eph_hi);
-	for (size_t i = 0; i < st->n_dest && i < o->top; i++) {
-		char a[80];
-		tw_dest_str(&st->dest[i], a, sizeof(a));
-		*strrchr(a, ':') = '\0';
-		const char *addr = a[0] == '[' ? a + 1 : a;
-		if (a[0] == '[')
-			a[strlen(a) - 1] = '\0';
-		printf("%s{\"address\":\"%s\",\"port\":%u,\"count\":%lu}", i ? "," : "", addr,
-		       st->dest[i].port, st->dest[i].count);
-	}
-	printf("]}\n");
+	print_json_dests(o, st->dest, st->n_dest);
+	printf("],\"ephemeral\":{\"range\":[%u,%u],\"size\":%u,\"used\":%lu,\"by_destination\":[",
+	       st->eph_lo, st->eph_hi, eph_size(st), st->eph_used);
+	print_json_dests(o, st->eph_dest.v, st->eph_dest.n);
+	printf("]}}\n");
 }
 
 static void print_table(const struct stat_opts *o, const struct tw_stat *st)
@@ -118,6 +220,20 @@ static void print_table(const struct stat_opts *o, const struct tw_stat *st)
 		snprintf(label, sizeof(label), "above (none)");
 	printf("  %-26s %10lu\n", label, st->tw_above);
 	printf("  %-26s %10lu\n", "other", st->tw_other);
+	printf("ephemeral range %u-%u: %lu of %u ports in use (%lu%%)\n", st->eph_lo, st->eph_hi,
+	       st->eph_used, eph_size(st), st->eph_used * 100 / eph_size(st));
+	if (o->by_dest && o->top) {
+		printf("ephemeral ports in use by destination (top %lu; full at %u):\n", o->top,
+		       eph_size(st));
+		if (!st->eph_dest.n)
+			printf("  (none)\n");
+		for (size_t i = 0; i < st->eph_dest.n && i < o->top; i++) {
+			char a[80];
+			tw_dest_str(&st->eph_dest.v[i], a, sizeof(a));
+			printf("  %-46s %10lu (%lu%%)\n", a, st->eph_dest.v[i].count,
+			       st->eph_dest.v[i].count * 100 / eph_size(st));
+		}
+	}
 	if (o->top) {
 		printf("TIME_WAIT by destination (top %lu):\n", o->top);
 		if (!st->n_dest)
@@ -132,13 +248,17 @@ static void print_table(const struct stat_opts *o, const struct tw_stat *st)
 
 int tw_cmd_stat(int argc, char **argv)
 {
-	enum { O_SPORT = 256, O_DPORT, O_DST, O_TOP, O_JSON, O_WATCH, O_COUNT };
+	enum { O_SPORT = 256, O_DPORT, O_DST, O_TOP, O_JSON, O_WATCH, O_COUNT, O_PROM, O_STATE,
+	       O_BY_DEST };
 	static const struct option longopts[] = {
 		{ "sport", required_argument, NULL, O_SPORT },
 		{ "dport", required_argument, NULL, O_DPORT },
 		{ "dst", required_argument, NULL, O_DST },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "json", no_argument, NULL, O_JSON },
+		{ "prom", no_argument, NULL, O_PROM },
+		{ "state", required_argument, NULL, O_STATE },
+		{ "by-dest", no_argument, NULL, O_BY_DEST },
 		{ "watch", required_argument, NULL, O_WATCH },
 		{ "count", required_argument, NULL, O_COUNT },
 		{ "help", no_argument, NULL, 'h' },
@@ -172,6 +292,16 @@ int tw_cmd_stat(int argc, char **argv)
 		case O_JSON:
 			o.json = true;
 			break;
+		case O_PROM:
+			o.prom = true;
+			break;
+		case O_BY_DEST:
+			o.by_dest = true;
+			break;
+		case O_STATE:
+			if (!parse_states(optarg, &o.filter.states))
+				goto bad_state;
+			break;
 		case O_WATCH:
 			if (!tw_parse_ulong_arg(optarg, 1, 86400, &o.watch))
 				goto bad_value;
@@ -191,6 +321,10 @@ int tw_cmd_stat(int argc, char **argv)
 	}
 	if (optind < argc) {
 		tw_error("stat", "unexpected argument '%s'", argv[optind]);
+		return TW_EXIT_INVALID;
+	}
+	if (o.json && o.prom) {
+		tw_error("stat", "--json and --prom exclude each other");
 		return TW_EXIT_INVALID;
 	}
 	if (o.count && !o.watch) {
@@ -216,10 +350,17 @@ int tw_cmd_stat(int argc, char **argv)
 			rc = TW_EXIT_FAIL;
 			break;
 		}
-		if (o.watch && !o.json)
-			printf("%s--- %ld\n", n ? "\n" : "", (long)time(NULL));
+		if (o.watch && !o.json && !o.prom) {
+			char when[40];
+			time_t now = time(NULL);
+			struct tm tm;
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+			printf("%s--- %s\n", n ? "\n" : "", when);
+		}
 		if (o.json)
 			print_json(&o, &st);
+		else if (o.prom)
+			print_prom(&o, &st);
 		else
 			print_table(&o, &st);
 		fflush(stdout);
@@ -235,5 +376,10 @@ int tw_cmd_stat(int argc, char **argv)
 
 bad_value:
 	tw_error("stat", "invalid value '%s' for --%s", optarg, longopts[li].name);
+	return TW_EXIT_INVALID;
+bad_state:
+	tw_error("stat", "invalid value '%s' for --state (accepted: comma-separated states: "
+		 "established, syn-sent, syn-recv, fin-wait1, fin-wait2, time-wait, close, "
+		 "close-wait, last-ack, listen, closing)", optarg);
 	return TW_EXIT_INVALID;
 }

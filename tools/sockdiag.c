@@ -161,6 +161,31 @@ static bool cidr_match(const struct tw_cidr *c, uint8_t family, const uint8_t *a
 	return prefix_eq(addr, c->addr, c->prefix);
 }
 
+/* Append one count for the socket's destination (grouped later). */
+static bool push_dest(struct tw_dest_count **v, size_t *n, size_t *cap, const struct tw_sock *s)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 1024;
+		struct tw_dest_count *d = realloc(*v, c * sizeof(*d));
+		if (!d)
+			return false;
+		*v = d;
+		*cap = c;
+	}
+	struct tw_dest_count *d = &(*v)[(*n)++];
+	memset(d, 0, sizeof(*d));
+	d->port = s->dport;
+	d->count = 1;
+	if (s->family == AF_INET6 && !memcmp(s->dst, v4mapped, 12)) {
+		d->family = AF_INET;
+		memcpy(d->addr, s->dst + 12, 4);
+	} else {
+		d->family = s->family;
+		memcpy(d->addr, s->dst, s->family == AF_INET ? 4 : 16);
+	}
+	return true;
+}
+
 void tw_stat_add(const struct tw_sock *s, void *ctx)
 {
 	struct tw_stat *st = ctx;
@@ -168,7 +193,8 @@ void tw_stat_add(const struct tw_sock *s, void *ctx)
 	unsigned state = s->state == 12 ? 3 : s->state;
 
 	if (s->sport < f->sport_lo || s->sport > f->sport_hi || s->dport < f->dport_lo ||
-	    s->dport > f->dport_hi || !cidr_match(&f->dst, s->family, s->dst))
+	    s->dport > f->dport_hi || !cidr_match(&f->dst, s->family, s->dst) ||
+	    (f->states && (state >= 32 || !(f->states & (1u << state)))))
 		return;
 	st->total++;
 	if (s->family == AF_INET)
@@ -177,6 +203,17 @@ void tw_stat_add(const struct tw_sock *s, void *ctx)
 		st->ipv6++;
 	if (state < TW_STATE_MAX)
 		st->states[state]++;
+
+	if (s->sport >= st->eph_lo && s->sport <= st->eph_hi) {
+		uint64_t bit = (uint64_t)1 << (s->sport & 63u);
+		if (!(st->eph_bits[s->sport >> 6] & bit)) {
+			st->eph_bits[s->sport >> 6] |= bit;
+			st->eph_used++;
+		}
+		if (st->by_dest && state != 10 /* LISTEN */ &&
+		    !push_dest(&st->eph_dest.v, &st->eph_dest.n, &st->eph_dest.cap, s))
+			st->oom = true;
+	}
 	if (state != 6)
 		return;
 
@@ -189,27 +226,8 @@ void tw_stat_add(const struct tw_sock *s, void *ctx)
 	else
 		st->tw_other++;
 
-	if (st->n_dest == st->cap_dest) {
-		size_t cap = st->cap_dest ? st->cap_dest * 2 : 1024;
-		struct tw_dest_count *d = realloc(st->dest, cap * sizeof(*d));
-		if (!d) {
-			st->oom = true;
-			return;
-		}
-		st->dest = d;
-		st->cap_dest = cap;
-	}
-	struct tw_dest_count *d = &st->dest[st->n_dest++];
-	memset(d, 0, sizeof(*d));
-	d->port = s->dport;
-	d->count = 1;
-	if (s->family == AF_INET6 && !memcmp(s->dst, v4mapped, 12)) {
-		d->family = AF_INET;
-		memcpy(d->addr, s->dst + 12, 4);
-	} else {
-		d->family = s->family;
-		memcpy(d->addr, s->dst, s->family == AF_INET ? 4 : 16);
-	}
+	if (!push_dest(&st->dest, &st->n_dest, &st->cap_dest, s))
+		st->oom = true;
 }
 
 static int cmp_dest(const void *a, const void *b)
@@ -231,20 +249,27 @@ static int cmp_count(const void *a, const void *b)
 	return cmp_dest(a, b);
 }
 
-void tw_stat_finish(struct tw_stat *st)
+/* Group equal destinations, then sort by count, largest first. */
+static size_t group(struct tw_dest_count *v, size_t n_in)
 {
 	size_t n = 0;
-	if (!st->n_dest)
-		return;
-	qsort(st->dest, st->n_dest, sizeof(*st->dest), cmp_dest);
-	for (size_t i = 0; i < st->n_dest; i++) {
-		if (n && !cmp_dest(&st->dest[n - 1], &st->dest[i]))
-			st->dest[n - 1].count += st->dest[i].count;
+	if (!n_in)
+		return 0;
+	qsort(v, n_in, sizeof(*v), cmp_dest);
+	for (size_t i = 0; i < n_in; i++) {
+		if (n && !cmp_dest(&v[n - 1], &v[i]))
+			v[n - 1].count += v[i].count;
 		else
-			st->dest[n++] = st->dest[i];
+			v[n++] = v[i];
 	}
-	st->n_dest = n;
-	qsort(st->dest, n, sizeof(*st->dest), cmp_count);
+	qsort(v, n, sizeof(*v), cmp_count);
+	return n;
+}
+
+void tw_stat_finish(struct tw_stat *st)
+{
+	st->n_dest = group(st->dest, st->n_dest);
+	st->eph_dest.n = group(st->eph_dest.v, st->eph_dest.n);
 }
 
 void tw_stat_free(struct tw_stat *st)
@@ -252,6 +277,8 @@ void tw_stat_free(struct tw_stat *st)
 	free(st->dest);
 	st->dest = NULL;
 	st->n_dest = st->cap_dest = 0;
+	free(st->eph_dest.v);
+	st->eph_dest = (struct tw_dest_list){ 0 };
 }
 
 void tw_dest_str(const struct tw_dest_count *d, char *buf, size_t len)

@@ -41,6 +41,7 @@ struct tw_stat_filter {
 	unsigned sport_lo, sport_hi; /* 0-65535 when unfiltered */
 	unsigned dport_lo, dport_hi;
 	struct tw_cidr dst;
+	unsigned states; /* bit (1 << state) per state kept; 0: every state */
 };
 
 struct tw_dest_count {
@@ -48,6 +49,12 @@ struct tw_dest_count {
 	uint8_t addr[16];
 	uint16_t port;
 	unsigned long count;
+};
+
+/* A growable list of per-destination counts. */
+struct tw_dest_list {
+	struct tw_dest_count *v;
+	size_t n, cap;
 };
 
 struct tw_stat {
@@ -65,6 +72,15 @@ struct tw_stat {
 	 * count, largest first */
 	struct tw_dest_count *dest;
 	size_t n_dest, cap_dest;
+	/* How full the ephemeral range is: local ports of the range held by a
+	 * socket (any state, any destination), and, when by_dest is set,
+	 * sockets per destination with a local port in the range (connect()
+	 * to one destination fails with EADDRNOTAVAIL when that count reaches
+	 * the range's size). */
+	bool by_dest;
+	unsigned long eph_used;
+	struct tw_dest_list eph_dest;
+	uint64_t eph_bits[65536 / 64];
 	bool oom;
 };
 
