@@ -155,6 +155,9 @@ tw_netns_enter() {
 	tw_netns_setup
 	TW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/twe2e-$TW_TEST_NAME.XXXXXX") || fail "mktemp"
 	trap tw__cleanup EXIT
+	# meson's timeout sends SIGTERM: leave through the EXIT trap, whose
+	# evidence dump then tells what the test was waiting for.
+	trap 'tw_log "FAIL: SIGTERM (meson timeout?)"; exit 143' TERM
 }
 
 # Loopback up, small ephemeral range, no TIME_WAIT reuse; verified by reading
@@ -290,7 +293,7 @@ tw_server_start() {
 	local pid=$!
 	local port=
 	# The open of the read end returns once the server opened its end.
-	read -r -t 30 port <"$fifo" || true
+	read -r -t 120 port <"$fifo" || true
 	rm -f "$fifo"
 	[[ $port =~ ^[0-9]+$ ]] || fail "server $name ($*) did not become ready"
 	printf -v "TW_PORT_$name" '%s' "$port"
@@ -347,17 +350,18 @@ tw_preload() {
 
 # tw_settle PORT: wait until every connection to or from PORT has reached a
 # final state (TIME_WAIT, or gone), so that counts taken next are the
-# kernel's last word.  A condition wait with a generous bound (10 s); if the
-# bound passes the test goes on and its assertions show what was left.
+# kernel's last word.  A condition wait with a generous bound (60 s, which
+# load does not reach); if the bound passes the test goes on and its
+# assertions show what was left.
 tw_settle() {
 	local port=$1 i n
-	for ((i = 0; i < 1000; i++)); do
+	for ((i = 0; i < 6000; i++)); do
 		n=$(ss -Htan state established state fin-wait-1 state fin-wait-2 state last-ack \
 			state closing state close-wait state syn-sent state syn-recv \
 			"( sport = :$port or dport = :$port )" | wc -l)
 		((n == 0)) && return 0
 		sleep 0.01
 	done
-	tw_log "port $port still has $n connections in transient states after 10 s:"
+	tw_log "port $port still has $n connections in transient states after 60 s:"
 	ss -tan "( sport = :$port or dport = :$port )" >&2
 }

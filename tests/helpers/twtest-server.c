@@ -14,7 +14,10 @@
  *                         count bytes and an FNV-1a checksum per connection
  *              closefirst read a line (or EOF), write "OK\n", close first
  *   -n CONNS   exit after CONNS connections have ended (0: no limit)
- *   -t SECONDS exit after this long whatever happens (default 120)
+ *   -t SECONDS exit once nothing happened for this long: no connection, no
+ *              data, no close (default 120).  A bound for a test whose
+ *              client died, measured from the last event, so a slow
+ *              (loaded, sanitized) run that keeps progressing never hits it
  *   -r FD      readiness: write "PORT\n" to FD once listening, then close it
  *              (default: stdout)
  *   -o FILE    one line per finished connection, and the summary, go there
@@ -23,7 +26,7 @@
  * A line per connection: conn=N peer=ADDR:PORT bytes=N fnv=HEX line=0|1
  * end=eof|reset|error|server.  At exit a summary line: server: accepted=N
  * ended=N lines=N replies=N eof=N reset=N bytes=N timeout=0|1.
- * Exit status: 0, or 3 when the timeout came before CONNS connections.
+ * Exit status: 0, or 3 when the idle bound came before CONNS connections.
  *
  * Single-threaded around poll(); the per-read delay of `sink` is a
  * per-connection deadline, so one slow reader never blocks the others. */
@@ -420,6 +423,8 @@ int main(int argc, char **argv)
 				continue;
 			die("poll");
 		}
+		if (r > 0)
+			deadline = now_ms() + (int64_t)cfg.timeout_s * 1000;
 		size_t n_before = t.n;
 		for (size_t i = 0; i < n_before; i++)
 			if (t.p[i + 1].fd >= 0 && t.p[i + 1].revents)

@@ -72,7 +72,7 @@ st_server_start() {
 	fi
 	"${ST_CMD[@]}" 3>"$fifo" &
 	local pid=$! word=
-	read -r -t 30 word <"$fifo" || true
+	read -r -t 120 word <"$fifo" || true
 	rm -f "$fifo"
 	[[ $word == ready ]] || fail "stress server $name ($*) did not become ready"
 	printf -v "ST_PID_$name" '%s' "$pid"

@@ -128,9 +128,10 @@ static int listen_on(struct port_stats *ps)
 
 static void write_summary(FILE *out)
 {
-	/* Bounded wait for connections whose peer already went away but
-	 * whose handler has not recorded it yet. */
-	uint64_t deadline = stress_now_ms() + 10000;
+	/* Wait for connections whose peer already went away but whose
+	 * handler has not recorded it yet; bounded only against a stuck
+	 * handler (a loaded or sanitized run is slow, never that slow). */
+	uint64_t deadline = stress_now_ms() + 120000;
 	while (atomic_load(&active) > 0 && stress_now_ms() < deadline) {
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);

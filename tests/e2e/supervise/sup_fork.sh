@@ -73,7 +73,7 @@ for exe in /proc/[0-9]*/exe; do
 	[[ $(readlink "$exe" 2>/dev/null) == "$SUP_DRIVER" ]] || continue
 	p=${exe#/proc/}
 	p=${p%/exe}
-	timeout 10 tail --pid="$p" -s 0.05 -f /dev/null || left=$((left + 1))
+	timeout 120 tail --pid="$p" -s 0.05 -f /dev/null || left=$((left + 1))
 done
 assert_eq "orphan: background supervisors still running" "$left" 0
 

@@ -26,7 +26,7 @@ C=8
 
 # 1. LD_PRELOAD alone
 tw_server_start A -p 7001 -m reply -t 60
-line=$(TWSHIM_LINGER=0 tw_preload "$SUP_GO" -addr 127.0.0.1:7001 -n "$N" -c "$C" -request -timeout 5s)
+line=$(TWSHIM_LINGER=0 tw_preload "$SUP_GO" -addr 127.0.0.1:7001 -n "$N" -c "$C" -request -timeout 60s)
 tw_server_stop A
 tw_log "preload alone: $line"
 assert_eq "preload alone: attempted" "$(tw_field "$line" attempted)" "$N"
@@ -39,7 +39,7 @@ linger0() {
 	shift 3
 	tw_server_start S -p "$port" -m reply -n "$N" -t 60
 	line=$(TWSHIM_LINGER=0 TWSHIM_LOG=debug TWSHIM_LOG_FILE=$log \
-		sup_run "$@" -- "$SUP_GO" -addr "127.0.0.1:$port" -n "$N" -c "$C" -request -timeout 5s)
+		sup_run "$@" -- "$SUP_GO" -addr "127.0.0.1:$port" -n "$N" -c "$C" -request -timeout 60s)
 	rc=$?
 	tw_server_wait S || tw__fail "$name: server did not see $N connections end"
 	tw_log "$name: $line"
@@ -63,7 +63,7 @@ linger0 7003 "linger0 without PIDFD_THREAD" 0 --fake-old-kernel=pidfd_thread
 
 # 4. supervised, pinned source ports
 tw_server_start P -p 7004 -m reply -n "$N" -t 60
-line=$(TWSHIM_PORTS=50000-50019 sup_run -- "$SUP_GO" -addr 127.0.0.1:7004 -n "$N" -c "$C" -request -timeout 5s)
+line=$(TWSHIM_PORTS=50000-50019 sup_run -- "$SUP_GO" -addr 127.0.0.1:7004 -n "$N" -c "$C" -request -timeout 60s)
 rc=$?
 tw_server_wait P || tw__fail "pinning: server did not see $N connections end"
 tw_log "supervised pinning: $line"

@@ -4,8 +4,9 @@
 //
 //	goprobe -addr 127.0.0.1:7000 -n 200 -c 8 [-request] [-linger0]
 //
-// Runs n dial/close cycles spread over c goroutines (the runtime connects
-// from several threads) and prints one line:
+// Runs n dial/close cycles spread evenly over c goroutines, each locked to
+// an OS thread of its own (so the connects come from c threads whatever the
+// scheduler does), and prints one line:
 //
 //	attempted= ok= failed= eaddrnotavail= first_error= lport_min= lport_max=
 //	elapsed_us= conn_per_s=
@@ -18,6 +19,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -111,17 +113,21 @@ func main() {
 	flag.Parse()
 
 	r := &result{}
-	var next int64
 	var wg sync.WaitGroup
 	t0 := time.Now()
 	for g := 0; g < *conc; g++ {
+		share := *n / *conc
+		if g < *n%*conc {
+			share++
+		}
 		wg.Add(1)
-		go func() {
+		go func(share int) {
 			defer wg.Done()
-			for atomic.AddInt64(&next, 1) <= int64(*n) {
+			runtime.LockOSThread()
+			for i := 0; i < share; i++ {
 				once(r, *addr, *timeout, *request, *linger0)
 			}
-		}()
+		}(share)
 	}
 	wg.Wait()
 	el := time.Since(t0).Microseconds()
