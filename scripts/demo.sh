@@ -5,10 +5,14 @@
 # pinning above the ephemeral range, and safe + pinning.
 #
 #   scripts/demo.sh [COUNT]        (root; builds into ./build if needed)
+#
+# Installs only what the demo needs (scripts/deps.sh demo); the test
+# toolchain comes with scripts/test.sh.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 build=${TWSHIM_BUILD_DIR:-build}
+[[ $build == /* ]] || build=$PWD/$build
 count=${1:-2000}
 [[ $count =~ ^[0-9]+$ ]] || {
 	echo "usage: scripts/demo.sh [COUNT]" >&2
@@ -25,21 +29,33 @@ quiet() {
 	}
 }
 
+step() { printf 'demo: %s\n' "$*"; }
+
 if [[ ${1:-} != --inside && ${2:-} != --inside ]]; then
-	quiet bash scripts/deps.sh
-	[[ -f $build/build.ninja ]] || quiet meson setup "$build"
-	quiet ninja -C "$build"
-	unshare -n true 2>/dev/null || {
-		echo "demo.sh: cannot create a network namespace (unshare -n): run as root" >&2
+	# Root first: the demo shrinks the port range of a private network
+	# namespace, which needs it; say so before spending time on a build.
+	if ((EUID != 0)) || ! unshare -n true 2>/dev/null; then
+		echo "demo.sh: the demo needs root (it creates a private network namespace with unshare -n):" >&2
+		echo "demo.sh:   sudo scripts/demo.sh${1:+ $1}" >&2
 		exit 1
-	}
+	fi
+	step "installing packages the demo needs (scripts/deps.sh demo)..."
+	quiet bash scripts/deps.sh demo
+	if [[ ! -f $build/build.ninja ]]; then
+		step "configuring the build in $build (meson setup)..."
+		quiet meson setup "$build"
+	fi
+	step "building the library, the twshim command, the probe and the test server (ninja)..."
+	quiet ninja -C "$build" lib/libtwshim.so tools/twshim examples/probe tests/e2e/twtest-server
+	step "running the probe $count times per row in a private network namespace..."
+	echo
 	exec unshare -n -- bash "${BASH_SOURCE[0]}" "$count" --inside
 fi
 
 # --- inside the private namespace ---------------------------------------------
-lib=$PWD/$build/lib/libtwshim.so
-probe=$PWD/$build/examples/probe
-server=$PWD/$build/tests/e2e/twtest-server
+lib=$build/lib/libtwshim.so
+probe=$build/examples/probe
+server=$build/tests/e2e/twtest-server
 for f in "$lib" "$probe" "$server"; do
 	[[ -e $f ]] || {
 		echo "demo.sh: $f was not built (tests disabled in $build?)" >&2
@@ -100,3 +116,26 @@ run "TWSHIM_LINGER=0" 7002 LD_PRELOAD="$lib" TWSHIM_LINGER=0
 run "TWSHIM_LINGER=safe" 7003 LD_PRELOAD="$lib" TWSHIM_LINGER=safe
 run "TWSHIM_PORTS=above" 7004 LD_PRELOAD="$lib" TWSHIM_PORTS=above
 run "TWSHIM_PORTS=above LINGER=safe" 7005 LD_PRELOAD="$lib" TWSHIM_PORTS=above TWSHIM_LINGER=safe
+
+cat <<'EOF'
+
+legend:
+  mode            plain: the probe as it is; the other rows: the same probe under
+                  LD_PRELOAD=libtwshim.so with the TWSHIM_* variables shown
+  attempted / ok  connections tried / completed with the server's reply
+  failed          connections that failed, for any reason
+  EADDRNOTAVAIL   of those, connect() found no free source port (the range is
+                  full of TIME_WAIT)
+  TIME_WAIT left  client-side TIME_WAIT sockets the kernel holds after the run (ss)
+
+next:
+  build/tools/twshim run --linger=safe --ports=above -- PROBE ARGS...
+                  run your own probe with twshim (it uses the library built beside it)
+  build/tools/twshim run --dry-run --linger=safe -- PROBE ARGS...
+                  show the environment and the command it would run
+  build/tools/twshim doctor PROBE        can the library reach it? (static, Go, setuid)
+  build/tools/twshim stat --by-dest      TIME_WAIT and ephemeral range use, now
+  build/tools/twshim stat --prom         the same numbers for Prometheus
+  build/tools/twshim check FILE.env      validate an env file before deploying it
+  man -l doc/twshim.1; man -l doc/libtwshim.7
+EOF

@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Install what twshim's build, tests and demo need on Debian 12.
+# Install what twshim's build and tests need on Debian 12, or with "demo"
+# only what scripts/demo.sh needs (build tools, unshare, ip, ss, sysctl).
+#
+#   scripts/deps.sh [demo|test]     (default: test, the full set)
 #
 # As root: installs the missing packages (apt-get update only when something
 # is missing).  Not root: lists what is missing and exits 1.  Idempotent and
 # quick when everything is there (one dpkg-query per package, no network).
 set -euo pipefail
 
+set_name=${1:-test}
+demo_packages=(
+	meson ninja-build gcc libc6-dev pkg-config # build
+	util-linux iproute2 procps                 # unshare, ip/ss, sysctl
+)
 packages=(
 	meson ninja-build gcc libc6-dev pkg-config # build
 	check                                      # unit tests (Check)
@@ -21,7 +29,17 @@ packages=(
 	groff-base man-db                          # man page render checks
 	systemd                                    # systemd-analyze verify of the examples
 	libcap2-bin                                # setcap: file-capability refusal test
+	debhelper dpkg-dev                         # the .deb (dpkg-buildpackage, tool_deb)
 )
+
+case $set_name in
+demo) packages=("${demo_packages[@]}") ;;
+test) ;;
+*)
+	echo "usage: scripts/deps.sh [demo|test]" >&2
+	exit 2
+	;;
+esac
 
 command -v dpkg-query >/dev/null 2>&1 || {
 	echo "deps.sh: dpkg-query not found: this script supports Debian 12 only." >&2
@@ -36,7 +54,7 @@ for p in "${packages[@]}"; do
 done
 
 if ((${#missing[@]} == 0)); then
-	echo "deps.sh: all ${#packages[@]} packages present"
+	echo "deps.sh: all ${#packages[@]} packages of the $set_name set present"
 	exit 0
 fi
 
