@@ -67,3 +67,14 @@ bool tw_apply_linger(int fd, const struct tw_policy *p)
 	errno = saved;
 	return ok;
 }
+
+uint64_t tw_socket_cookie(int fd)
+{
+	int saved = errno;
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &cookie, &len) != 0)
+		cookie = 0;
+	errno = saved;
+	return cookie;
+}

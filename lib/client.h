@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "pin.h"
 #include "twshim/policy.h"
@@ -36,8 +38,32 @@ struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_activ
 				       const struct sockaddr *dst, socklen_t len,
 				       bool program_linger);
 
+/* The real call that connects a client socket: connect(), or sendto() /
+ * sendmsg() with MSG_FASTOPEN (TCP Fast Open connects and sends at once).
+ * call() makes it on fd — the program's own, or a replacement socket
+ * (pin_replace.c) — with the program's own arguments; it returns the
+ * real call's result and leaves its errno. */
+struct tw_connect_op {
+	ssize_t (*call)(int fd, const struct tw_connect_op *op);
+	const void *a, *b; /* the program's arguments, for call() */
+	size_t n;
+	int flags;
+	socklen_t alen;
+};
+
+/* The client-socket policy around one connecting call: identity check
+ * against the fd's record, plan, linger, pinning, the call, the record.
+ * dst/len: a copy of the destination, already read safely.  Returns what
+ * the real call returns, with its errno. */
+ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
+			  const struct tw_connect_op *op);
+
 /* Apply the connect-time linger of modes 0/N.  Returns true on success;
  * a failure is counted and logged.  errno preserved. */
 bool tw_apply_linger(int fd, const struct tw_policy *p);
+
+/* The socket's kernel identity (SO_COOKIE), 0 if fd is not a socket.
+ * errno preserved. */
+uint64_t tw_socket_cookie(int fd);
 
 #endif

@@ -103,3 +103,16 @@ bool tw_fd_cookie_in_use(uint64_t cookie, int except_fd)
 	}
 	return false;
 }
+
+void tw_fd_clear_cookie_flags(uint64_t cookie, uint32_t mask, int except_fd)
+{
+	if (!cookie)
+		return;
+	int limit = tw_fd_limit();
+	for (int fd = 0; fd < limit; fd++) {
+		struct tw_fd_entry *e = tw_fd_peek(fd);
+		if (fd != except_fd && e && atomic_load_explicit(&e->flags, memory_order_relaxed) &&
+		    atomic_load_explicit(&e->cookie, memory_order_relaxed) == cookie)
+			atomic_fetch_and_explicit(&e->flags, ~mask, memory_order_relaxed);
+	}
+}

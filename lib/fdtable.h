@@ -25,14 +25,17 @@ enum tw_fd_flag {
 	TW_FD_FORKED = 1u << 6,           /* another process may share the socket */
 	TW_FD_DEFERRED_PORT = 1u << 7,    /* program bound ADDR:0; port chosen at connect */
 	TW_FD_PROGRAM_NO_PORT = 1u << 8,  /* the program set IP_BIND_ADDRESS_NO_PORT itself */
+	TW_FD_CONNECTED = 1u << 9,        /* its connect() to pin_key was handled (once) */
+	TW_FD_LINGER_SET = 1u << 10,      /* the library set SO_LINGER at that connect */
 };
 
 struct tw_fd_entry {
 	_Atomic uint32_t flags;     /* 0: nothing recorded */
 	_Atomic uint16_t pin_port;  /* TW_FD_PINNED: the reserved source port */
 	uint16_t reserved0;
-	_Atomic uint64_t cookie;    /* identity of the socket the flags describe */
-	_Atomic uint64_t pin_key;   /* TW_FD_PINNED: destination key of the reservation */
+	_Atomic uint64_t cookie;    /* SO_COOKIE of the socket the flags describe */
+	_Atomic uint64_t pin_key;   /* TW_FD_CONNECTED: destination key (of the reservation
+				     * when TW_FD_PINNED) */
 };
 
 #define TW_FD_CHUNK_SHIFT 12
@@ -70,6 +73,9 @@ uint32_t tw_fd_take(int fd, struct tw_fd_entry *out);
 void tw_fd_mark_all(uint32_t flag);
 /* Is another entry (not except_fd) recording the same socket? */
 bool tw_fd_cookie_in_use(uint64_t cookie, int except_fd);
+/* Clear mask on every other entry (not except_fd) recording the same
+ * socket: its duplicates, when the socket itself changed (a reconnect). */
+void tw_fd_clear_cookie_flags(uint64_t cookie, uint32_t mask, int except_fd);
 /* One past the highest fd whose chunk exists (bound for scans). */
 int tw_fd_limit(void);
 

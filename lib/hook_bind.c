@@ -4,7 +4,9 @@
 #include <stdatomic.h>
 #include <sys/socket.h>
 
+#include "callermem.h"
 #include "client.h"
+#include "client_record.h"
 #include "fdtable.h"
 #include "hook.h"
 #include "pin.h"
@@ -23,28 +25,36 @@ static bool is_port_zero(const struct sockaddr *addr, socklen_t len)
 
 static int hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	if (!tw_active() || !addr || len < sizeof(sa_family_t) ||
-	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
+	union {
+		struct sockaddr sa;
+		struct sockaddr_storage ss;
+	} a;
+
+	/* Nothing to do unless pinning or reuse is on; the address is read
+	 * only through tw_copy_from_caller() (a bad pointer gets the kernel's
+	 * EFAULT, never a fault here). */
+	if (!tw_active() || (!tw_pin_active() && !tw_rt.reuse_actions) ||
+	    len < sizeof(struct sockaddr_in) || len > sizeof(a) ||
+	    !tw_copy_from_caller(&a, addr, len) ||
+	    (a.sa.sa_family != AF_INET && a.sa.sa_family != AF_INET6))
 		return libc_bind(fd, addr, len);
 
-	if (is_port_zero(addr, len)) {
+	struct tw_fd_entry *e;
+	uint64_t cookie;
+	uint32_t flags = tw_fd_current(fd, &e, &cookie);
+	if (is_port_zero(&a.sa, len)) {
 		/* The program picks a source address and leaves the port to the
 		 * system: a client about to connect, whose port pinning picks. */
-		if (tw_pin_active()) {
-			struct tw_fd_entry *e = tw_fd_peek(fd);
-			uint32_t flags = e ? atomic_load_explicit(&e->flags, memory_order_relaxed) : 0;
-			if (!(flags & TW_FD_PROGRAM_NO_PORT) && tw_is_tcp_socket(fd))
-				return tw_pin_bind_port0(fd, addr, len);
-		}
+		if (tw_pin_active() && !(flags & TW_FD_PROGRAM_NO_PORT) && tw_is_tcp_socket(fd))
+			return tw_pin_bind_port0(fd, addr, len);
 		return libc_bind(fd, addr, len);
 	}
 	/* A deferred ADDR:0 binding is a bound socket to the program: a second
 	 * bind must fail (EINVAL) as it would without the library. */
-	struct tw_fd_entry *e = tw_fd_peek(fd);
-	if (e && (atomic_load_explicit(&e->flags, memory_order_relaxed) & TW_FD_DEFERRED_PORT))
+	if (flags & TW_FD_DEFERRED_PORT)
 		tw_pin_materialize(fd);
 	if (tw_rt.reuse_actions)
-		tw_reuse_before_bind(&tw_rt.policy, fd, addr, len);
+		tw_reuse_before_bind(&tw_rt.policy, fd, &a.sa, len);
 	return libc_bind(fd, addr, len);
 }
 

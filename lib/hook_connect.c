@@ -1,66 +1,112 @@
-/* twshim — connect(): linger, pinning and safe-close records for client sockets. */
+/* twshim — connect(): linger, pinning and safe-close records for client
+ * sockets; tw_client_connect() is shared with the TCP Fast Open sends
+ * (hook_send.c), which connect too. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "callermem.h"
 #include "client.h"
+#include "client_record.h"
 #include "fdtable.h"
 #include "hook.h"
 #include "pin.h"
 #include "real.h"
 #include "runtime.h"
-#include "safe_close.h"
 #include "stats.h"
+#include "twshim/ports.h"
 
-
-static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
+ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
+			  const struct tw_connect_op *op)
 {
-	if (!tw_active() || !tw_rt.client_actions || !addr || len < sizeof(sa_family_t) ||
-	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6))
-		return libc_connect(fd, addr, len);
-	tw_stat_inc(TW_ST_CONNECTS);
-
 	int saved = errno;
-	struct tw_fd_entry *e = tw_fd_peek(fd);
-	uint32_t flags = e ? atomic_load_explicit(&e->flags, memory_order_acquire) : 0;
-	/* Already recorded: a repeated connect() on a non-blocking socket
-	 * (EALREADY, EISCONN) — the work was done on the first call. */
-	if (flags & (TW_FD_SAFE | TW_FD_PINNED)) {
-		errno = saved;
-		return libc_connect(fd, addr, len);
-	}
+	uint64_t key = tw_dest_key(dst, len);
+	struct tw_fd_entry *e;
+	uint64_t cookie;
+	uint32_t flags = tw_fd_current(fd, &e, &cookie);
 
-	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_active(), addr, len,
+	if (flags & TW_FD_CONNECTED) {
+		/* The same socket again.  To the same destination it is a repeated
+		 * call (a non-blocking client's EALREADY/EISCONN/0): the work was
+		 * done, and counted, once.  To another one (after
+		 * connect(AF_UNSPEC) or a failed attempt) the old destination's
+		 * actions are undone and the new one gets its own plan. */
+		if (atomic_load_explicit(&e->pin_key, memory_order_relaxed) == key) {
+			errno = saved;
+			return op->call(fd, op);
+		}
+		tw_client_undo(fd, e, flags, cookie);
+		flags = atomic_load_explicit(&e->flags, memory_order_acquire);
+	}
+	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_active(), dst, len,
 						      (flags & TW_FD_PROGRAM_LINGER) != 0);
 	/* Options and binds must only ever touch TCP sockets.  A plan that only
 	 * records the socket for the safe close needs no check here: the
 	 * TCP_INFO read at close refuses anything that is not TCP. */
 	bool acts_now = plan.set_linger || plan.pin;
 	if (!plan.selected || (acts_now && !tw_is_tcp_socket(fd))) {
+		/* No record for sockets left alone (no system call for them):
+		 * a repeat is known only by its answer. */
 		errno = saved;
-		return libc_connect(fd, addr, len);
+		ssize_t r = op->call(fd, op);
+		if (r >= 0 || (errno != EALREADY && errno != EISCONN))
+			tw_stat_inc(TW_ST_CONNECTS);
+		return r;
 	}
+	tw_stat_inc(TW_ST_CONNECTS);
 	tw_stat_inc(TW_ST_MATCHED);
+	bool linger_set = false;
 	if (plan.set_linger)
-		tw_apply_linger(fd, &tw_rt.policy);
+		linger_set = tw_apply_linger(fd, &tw_rt.policy);
 	else if (flags & TW_FD_PROGRAM_LINGER)
 		tw_stat_inc(TW_ST_LINGER_KEPT);
 
 	struct tw_pin_ticket ticket = { false, 0, 0 };
 	bool pinning = plan.pin && !(flags & TW_FD_PROGRAM_NO_PORT);
 	if (pinning)
-		tw_pin_before_connect(fd, addr, len, (flags & TW_FD_DEFERRED_PORT) != 0, &ticket);
+		tw_pin_before_connect(fd, dst, len, (flags & TW_FD_DEFERRED_PORT) != 0, &ticket);
 
 	errno = saved;
-	int rc = libc_connect(fd, addr, len);
-	int err = rc == 0 ? saved : errno;
+	ssize_t rc = op->call(fd, op);
+	int err = rc >= 0 ? saved : errno;
 	if (pinning)
-		rc = tw_pin_after_connect(fd, addr, len, rc, &err, &ticket);
+		rc = tw_pin_after_connect(fd, rc, &err, &ticket, op);
 
-	if (tw_connect_pending_or_done(rc, err))
-		tw_client_record(fd, plan.track_safe, &ticket);
+	if (rc >= 0 || tw_connect_pending_or_done(-1, err)) {
+		tw_client_record(fd, (plan.track_safe ? TW_FD_SAFE : 0) |
+				     (linger_set ? TW_FD_LINGER_SET : 0), key, &ticket);
+	} else if (linger_set) {
+		/* Failed for good: the socket may be connected again elsewhere
+		 * (an excluded destination must not inherit our linger). */
+		struct linger off = { 0, 0 };
+		libc_setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	}
 	errno = err;
 	return rc;
+}
+
+static ssize_t real_connect(int fd, const struct tw_connect_op *op)
+{
+	return libc_connect(fd, op->a, op->alen);
+}
+
+static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_storage ss;
+	} dst;
+
+	/* The destination is read only through tw_copy_from_caller(): a bad
+	 * pointer goes to the kernel untouched and gets its EFAULT.  Shorter
+	 * than a sockaddr_in is never an IPv4/IPv6 connect the kernel accepts. */
+	if (!tw_active() || !tw_rt.client_actions || len < sizeof(struct sockaddr_in) ||
+	    len > sizeof(dst) || !tw_copy_from_caller(&dst, addr, len) ||
+	    (dst.sa.sa_family != AF_INET && dst.sa.sa_family != AF_INET6))
+		return libc_connect(fd, addr, len);
+	struct tw_connect_op op = { .call = real_connect, .a = addr, .alen = len };
+	return (int)tw_client_connect(fd, &dst.sa, len, &op);
 }
 
 TW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)

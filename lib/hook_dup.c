@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "pin.h"
 #include "hook.h"
 #include "real.h"
 #include "safe_close.h"
 
 TW_EXPORT int dup(int oldfd)
 {
+	tw_pin_materialize(oldfd); /* a deferred port is per fd: give it now */
 	int fd = libc_dup(oldfd);
 	if (fd >= 0)
 		tw_fd_note_dup(oldfd, fd);
@@ -41,6 +43,7 @@ static void before_replace(int oldfd, int newfd)
 
 TW_EXPORT int dup2(int oldfd, int newfd)
 {
+	tw_pin_materialize(oldfd);
 	before_replace(oldfd, newfd);
 	int fd = libc_dup2(oldfd, newfd);
 	if (fd >= 0 && oldfd != newfd)
@@ -50,6 +53,7 @@ TW_EXPORT int dup2(int oldfd, int newfd)
 
 TW_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
+	tw_pin_materialize(oldfd);
 	before_replace(oldfd, newfd);
 	int fd = libc_dup3(oldfd, newfd, flags);
 	if (fd >= 0)
@@ -61,6 +65,9 @@ TW_EXPORT int dup3(int oldfd, int newfd, int flags)
  * glibc, take it as a pointer-sized value and pass it on unchanged. */
 static int hook_fcntl(int fd, int cmd, void *arg)
 {
+	/* a deferred port is known to this fd only: a duplicate gets it now */
+	if (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC)
+		tw_pin_materialize(fd);
 	int rc = libc_fcntl_ptr(fd, cmd, arg);
 	if (rc >= 0 && (cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC))
 		tw_fd_note_dup(fd, rc);

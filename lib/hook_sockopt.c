@@ -1,10 +1,12 @@
 /* twshim — setsockopt(): remember the options the program chose itself,
- * so the library never overrides them. */
+ * so the library never overrides them.  The real call comes first: the
+ * value is the kernel's to validate (EFAULT), and never read here. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 
+#include "client_record.h"
 #include "fdtable.h"
 #include "hook.h"
 #include "real.h"
@@ -30,7 +32,9 @@ TW_EXPORT int setsockopt(int fd, int level, int name, const void *val, socklen_t
 		uint32_t flag = program_choice_flag(level, name);
 		if (flag) {
 			int saved = errno;
-			struct tw_fd_entry *e = tw_fd_get(fd);
+			/* a record names its socket: never add to one left by
+			 * a socket closed out of sight */
+			struct tw_fd_entry *e = tw_fd_claim(fd);
 			if (e)
 				atomic_fetch_or_explicit(&e->flags, flag, memory_order_relaxed);
 			errno = saved;

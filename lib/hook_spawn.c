@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "fdtable.h"
+#include "pin.h"
 #include "hook.h"
 #include "real.h"
 
@@ -34,6 +35,7 @@ TW_EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_a
 			  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	mark_inherited_sockets();
+	tw_pin_materialize_all();
 	return libc_posix_spawn(pid, path, actions, attr, argv, envp);
 }
 
@@ -41,5 +43,6 @@ TW_EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_
 			   const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	mark_inherited_sockets();
+	tw_pin_materialize_all();
 	return libc_posix_spawnp(pid, file, actions, attr, argv, envp);
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client_record.h"
 #include "fdtable.h"
 #include "log.h"
 #include "real.h"
@@ -184,7 +185,7 @@ bool tw_pin_init(const struct tw_policy *p)
 	tw_debug("pinning client source ports to %u-%u (%zu usable ports)",
 		(unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi, n);
 
-	pthread_atfork(NULL, NULL, pin_after_fork_child);
+	pthread_atfork(tw_pin_materialize_all, NULL, pin_after_fork_child);
 	atomic_store_explicit(&tw_pin.active, true, memory_order_release);
 	return true;
 }
@@ -361,20 +362,20 @@ void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len, bo
 		 * kernel said so, no extra system call needed to ask. */
 		goto out;
 	}
-	tw_stat_inc(TW_ST_PIN_FALLBACK);
 	if (err != EAGAIN)
 		tw_stat_inc(TW_ST_SIDE_FAILURES);
 	tw_debug("fd %d: no pinned port (errno %d); the kernel chooses", fd, err);
+	tw_pin_note_fallback();
 out:
 	errno = saved;
 }
 
-int tw_pin_after_connect(int fd, const struct sockaddr *dst, socklen_t len, int rc, int *err,
-			 struct tw_pin_ticket *t)
+ssize_t tw_pin_after_connect(int fd, ssize_t rc, int *err, struct tw_pin_ticket *t,
+			     const struct tw_connect_op *op)
 {
 	if (!t->active)
 		return rc;
-	if (tw_connect_pending_or_done(rc, *err))
+	if (rc >= 0 || tw_connect_pending_or_done(-1, *err))
 		return rc;
 	if (*err != EADDRNOTAVAIL) {
 		/* Refused, unreachable…: the program sees exactly that. */
@@ -386,9 +387,35 @@ int tw_pin_after_connect(int fd, const struct sockaddr *dst, socklen_t len, int 
 	tw_pin_mark_busy(t->port, tw_pin_now_seconds());
 	tw_pair_release(&tw_pin.pairs, t->port, t->key);
 	t->port = 0;
-	rc = tw_pin_replace_and_connect(fd, dst, len, err, t);
+	rc = tw_pin_replace_and_connect(fd, err, t, op);
 	errno = saved;
 	return rc;
+}
+
+/* Falling back is the one thing pinning cannot do silently: the range is
+ * too small for what the program does (or taken by others), and the
+ * connections now use the ephemeral range pinning was meant to spare.  The
+ * first time in a process, then at most once a minute, with the count. */
+#define FALLBACK_LOG_SECONDS 60
+
+void tw_pin_note_fallback(void)
+{
+	static _Atomic int64_t next_log = INT64_MIN; /* CLOCK_MONOTONIC_COARSE seconds */
+	struct timespec ts;
+
+	tw_stat_inc(TW_ST_PIN_FALLBACK);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	int64_t now = (int64_t)ts.tv_sec, due = atomic_load_explicit(&next_log, memory_order_relaxed);
+	if (now < due || !atomic_compare_exchange_strong_explicit(&next_log, &due,
+								  now + FALLBACK_LOG_SECONDS,
+								  memory_order_relaxed,
+								  memory_order_relaxed))
+		return;
+	tw_error("TWSHIM_PORTS: no usable source port left in %u-%u (%u ports, each in use or held "
+		 "by TIME_WAIT towards this destination); connections fall back to the kernel's "
+		 "ephemeral ports (%lu so far; said at most once a minute)",
+		 (unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi, (unsigned)tw_pin.cursor.n,
+		 atomic_load_explicit(&tw_stats[TW_ST_PIN_FALLBACK], memory_order_relaxed));
 }
 
 void tw_pin_release(uint16_t port, uint64_t key)
@@ -405,7 +432,11 @@ int tw_pin_bind_port0(int fd, const struct sockaddr *addr, socklen_t len)
 
 	/* A second bind must fail as it would have without the library. */
 	tw_pin_materialize(fd);
-	if (!tw_pin_active() || (fd_flags(fd) & TW_FD_PROGRAM_NO_PORT) ||
+	/* Deferring is known to this fd of this process only: every way of
+	 * sharing the socket that the library sees (dup*, F_DUPFD, fork,
+	 * posix_spawn, exec*) gives the socket its port first; see
+	 * tw_pin_materialize_all(). */
+	if (!tw_pin_active() ||
 	    tw_pin_set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1) != 0) {
 		errno = saved;
 		return libc_bind(fd, addr, len);
@@ -420,8 +451,9 @@ int tw_pin_bind_port0(int fd, const struct sockaddr *addr, socklen_t len)
 		errno = err;
 		return rc;
 	}
-	struct tw_fd_entry *e = tw_fd_get(fd);
+	struct tw_fd_entry *e = tw_fd_claim(fd);
 	if (e) {
+		atomic_store_explicit(&tw_pin.deferred_seen, true, memory_order_relaxed);
 		atomic_fetch_or_explicit(&e->flags, TW_FD_DEFERRED_PORT, memory_order_release);
 	} else {
 		/* Cannot remember it: give the socket its port now, as
@@ -437,8 +469,13 @@ int tw_pin_bind_port0(int fd, const struct sockaddr *addr, socklen_t len)
 void tw_pin_materialize(int fd)
 {
 	struct tw_fd_entry *e = tw_fd_peek(fd);
+	uint64_t cookie;
 
 	if (!e || !(atomic_load_explicit(&e->flags, memory_order_acquire) & TW_FD_DEFERRED_PORT))
+		return;
+	/* the record must still name fd's socket (one left by a socket closed
+	 * out of sight is dropped) */
+	if (!(tw_fd_current(fd, &e, &cookie) & TW_FD_DEFERRED_PORT))
 		return;
 	if (!(atomic_fetch_and_explicit(&e->flags, ~(uint32_t)TW_FD_DEFERRED_PORT,
 					memory_order_acq_rel) &
@@ -460,4 +497,13 @@ void tw_pin_materialize(int fd)
 		}
 	}
 	errno = saved;
+}
+
+void tw_pin_materialize_all(void)
+{
+	if (!atomic_load_explicit(&tw_pin.deferred_seen, memory_order_relaxed))
+		return;
+	int limit = tw_fd_limit();
+	for (int fd = 0; fd < limit; fd++)
+		tw_pin_materialize(fd);
 }

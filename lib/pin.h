@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "twshim/policy.h"
 
@@ -34,12 +35,15 @@ bool tw_pin_active(void);
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len,
 			   bool deferred, struct tw_pin_ticket *t);
 
-/* After the real connect returned rc with errno err: if it failed with
- * EADDRNOTAVAIL because of the pinned port, recover (new socket, another
- * port, dup3 onto fd) and connect again.  Returns the result the program
- * must see and stores its errno in *err.  Releases the ticket on failure. */
-int tw_pin_after_connect(int fd, const struct sockaddr *dst, socklen_t len,
-			 int rc, int *err, struct tw_pin_ticket *t);
+struct tw_connect_op;
+
+/* After the real connecting call (op, see client.h) returned rc with errno
+ * err: if it failed with EADDRNOTAVAIL because of the pinned port, recover
+ * (new socket, another port, dup3 onto fd) and make the call again.
+ * Returns the result the program must see and stores its errno in *err.
+ * Releases the ticket on failure. */
+ssize_t tw_pin_after_connect(int fd, ssize_t rc, int *err, struct tw_pin_ticket *t,
+			     const struct tw_connect_op *op);
 
 /* The socket holding the reservation is gone. */
 void tw_pin_release(uint16_t port, uint64_t key);
@@ -51,5 +55,8 @@ int tw_pin_bind_port0(int fd, const struct sockaddr *addr, socklen_t len);
 /* The program is about to use a deferred ADDR:0 binding in a way that needs
  * its port now (getsockname, listen): give it the kernel's own choice. */
 void tw_pin_materialize(int fd);
+/* The same for every deferred socket of the process: it is about to be
+ * shared (fork, posix_spawn).  A flag test when none was ever deferred. */
+void tw_pin_materialize_all(void);
 
 #endif

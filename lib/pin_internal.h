@@ -18,6 +18,7 @@
 
 struct tw_pin_state {
 	atomic_bool active;
+	atomic_bool deferred_seen; /* some socket's ADDR:0 port was deferred */
 	bool keep_reuse_on_einval; /* TWSHIM_REUSEADDR may have set it on the program's bind */
 	struct tw_port_range range;
 	uint16_t *ports;
@@ -46,6 +47,8 @@ int tw_pin_set_int(int fd, int level, int name, int value);
 uint16_t tw_pin_now_seconds(void);
 /* Skip port for a while: a bind or connect found it taken. */
 void tw_pin_mark_busy(uint16_t port, uint16_t now);
+/* A connect goes to the kernel's port choice: counted, and said (rate-limited). */
+void tw_pin_note_fallback(void);
 /* Reserve a (port, key) pair and bind fd to local with that port.
  * Returns 0 and the port, or the errno that stopped the search: EINVAL
  * (fd is already bound), EAGAIN (no port found within the bounds), or the
@@ -54,7 +57,7 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 		     uint16_t *port_out);
 /* connect() said EADDRNOTAVAIL for fd's pinned port: replace the socket
  * (pin_replace.c).  Same contract as tw_pin_after_connect(). */
-int tw_pin_replace_and_connect(int fd, const struct sockaddr *dst, socklen_t len, int *err,
-			       struct tw_pin_ticket *t);
+ssize_t tw_pin_replace_and_connect(int fd, int *err, struct tw_pin_ticket *t,
+				   const struct tw_connect_op *op);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "fdtable.h"
 #include "log.h"
 #include "pin_internal.h"
 #include "real.h"
@@ -120,6 +121,10 @@ static bool install(int s, int fd, bool cloexec)
 		r = libc_dup3(s, fd, cloexec ? O_CLOEXEC : 0);
 	while (r < 0 && errno == EINTR);
 	libc_close(s);
+	/* fd's record (the program's own options) now describes the new socket */
+	struct tw_fd_entry *e = tw_fd_peek(fd);
+	if (r >= 0 && e && atomic_load_explicit(&e->flags, memory_order_relaxed))
+		atomic_store_explicit(&e->cookie, tw_socket_cookie(fd), memory_order_relaxed);
 	return r >= 0;
 }
 
@@ -139,8 +144,8 @@ static bool install(int s, int fd, bool cloexec)
  *   one, never a closed fd.
  * Last resort: a new socket left to the kernel's own port choice, so the
  * program gets the result it would have got without the library. */
-int tw_pin_replace_and_connect(int fd, const struct sockaddr *dst, socklen_t len, int *err,
-			       struct tw_pin_ticket *t)
+ssize_t tw_pin_replace_and_connect(int fd, int *err, struct tw_pin_ticket *t,
+				   const struct tw_connect_op *op)
 {
 	static const struct tw_pin_ticket none = { false, 0, 0 };
 	struct replace_ctx c;
@@ -169,9 +174,9 @@ int tw_pin_replace_and_connect(int fd, const struct sockaddr *dst, socklen_t len
 			libc_close(s);
 			break;
 		}
-		int rc = libc_connect(s, dst, len);
-		int e = rc == 0 ? 0 : errno;
-		if (rc != 0 && e == EADDRNOTAVAIL) {
+		ssize_t rc = op->call(s, op);
+		int e = rc >= 0 ? 0 : errno;
+		if (rc < 0 && e == EADDRNOTAVAIL) {
 			/* another process's connection to this destination: skip
 			 * the port for a while (for every destination — cheap) */
 			tw_pin_mark_busy(port, tw_pin_now_seconds());
@@ -186,7 +191,7 @@ int tw_pin_replace_and_connect(int fd, const struct sockaddr *dst, socklen_t len
 		tw_stat_inc(TW_ST_PIN_REPLACED);
 		tw_debug("fd %d: 4-tuple in use; replaced by a socket pinned to %u", fd,
 			 (unsigned)port);
-		if (tw_connect_pending_or_done(rc, e)) {
+		if (rc >= 0 || tw_connect_pending_or_done(-1, e)) {
 			t->active = true;
 			t->port = port;
 		} else {
@@ -211,13 +216,13 @@ int tw_pin_replace_and_connect(int fd, const struct sockaddr *dst, socklen_t len
 				goto give_up_unpinned;
 			}
 		}
-		int rc = libc_connect(s, dst, len);
-		int e = rc == 0 ? 0 : errno;
+		ssize_t rc = op->call(s, op);
+		int e = rc >= 0 ? 0 : errno;
 		if (!install(s, fd, c.cloexec))
 			goto give_up_unpinned;
 		tw_stat_inc(TW_ST_PIN_REPLACED);
-		tw_stat_inc(TW_ST_PIN_FALLBACK);
 		tw_debug("fd %d: 4-tuple in use; replaced by an unpinned socket", fd);
+		tw_pin_note_fallback();
 		*err = e;
 		return rc;
 	}

@@ -36,11 +36,13 @@ static struct real_slot slots[] = {
 	SLOT(connect), SLOT(bind), SLOT(close), SLOT(fclose), SLOT(close_range),
 	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),
 	SLOT(setsockopt), SLOT(getsockname), SLOT(listen), SLOT(posix_spawn), SLOT(posix_spawnp),
-	SLOT(sigaction), SLOT(signal),
+	SLOT(sigaction), SLOT(signal), SLOT(sendto), SLOT(sendmsg), SLOT(execve), SLOT(execv),
+	SLOT(execvp), SLOT(execvpe), SLOT(fexecve),
 };
 enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, R_DUP2,
        R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R_POSIX_SPAWN, R_POSIX_SPAWNP,
-       R_SIGACTION, R_SIGNAL, R__COUNT };
+       R_SIGACTION, R_SIGNAL, R_SENDTO, R_SENDMSG, R_EXECVE, R_EXECV, R_EXECVP, R_EXECVPE,
+       R_FEXECVE, R__COUNT };
 _Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches enum");
 
 /* dlsym(RTLD_NEXT) searches the objects loaded after ours, so it never
@@ -183,6 +185,68 @@ int libc_listen(int fd, int backlog)
 	typedef int (*fn_t)(int, int);
 	fn_t f = REAL(R_LISTEN, fn_t);
 	return f ? f(fd, backlog) : (int)syscall(SYS_listen, fd, backlog);
+}
+
+ssize_t libc_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+		    socklen_t alen)
+{
+	typedef ssize_t (*fn_t)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
+	fn_t f = REAL(R_SENDTO, fn_t);
+	return f ? f(fd, buf, n, flags, addr, alen)
+		 : (ssize_t)syscall(SYS_sendto, fd, buf, n, flags, addr, alen);
+}
+
+ssize_t libc_sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+	typedef ssize_t (*fn_t)(int, const struct msghdr *, int);
+	fn_t f = REAL(R_SENDMSG, fn_t);
+	return f ? f(fd, msg, flags) : (ssize_t)syscall(SYS_sendmsg, fd, msg, flags);
+}
+
+/* exec: without a resolved libc function (never in practice) the system
+ * call itself; the PATH search variants then fail with ENOSYS. */
+typedef int (*exec_fn)(const char *, char *const[], char *const[]);
+
+int libc_execve(const char *path, char *const argv[], char *const envp[])
+{
+	exec_fn f = REAL(R_EXECVE, exec_fn);
+	return f ? f(path, argv, envp) : (int)syscall(SYS_execve, path, argv, envp);
+}
+
+int libc_execv(const char *path, char *const argv[])
+{
+	typedef int (*fn_t)(const char *, char *const[]);
+	fn_t f = REAL(R_EXECV, fn_t);
+	return f ? f(path, argv) : libc_execve(path, argv, environ);
+}
+
+int libc_execvp(const char *file, char *const argv[])
+{
+	typedef int (*fn_t)(const char *, char *const[]);
+	fn_t f = REAL(R_EXECVP, fn_t);
+	if (f)
+		return f(file, argv);
+	errno = ENOSYS;
+	return -1;
+}
+
+int libc_execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	exec_fn f = REAL(R_EXECVPE, exec_fn);
+	if (f)
+		return f(file, argv, envp);
+	errno = ENOSYS;
+	return -1;
+}
+
+int libc_fexecve(int fd, char *const argv[], char *const envp[])
+{
+	typedef int (*fn_t)(int, char *const[], char *const[]);
+	fn_t f = REAL(R_FEXECVE, fn_t);
+	if (f)
+		return f(fd, argv, envp);
+	errno = ENOSYS;
+	return -1;
 }
 
 typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,

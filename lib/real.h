@@ -29,6 +29,14 @@ int libc_fcntl_ptr(int fd, int cmd, void *arg);
 int libc_setsockopt(int fd, int level, int name, const void *val, socklen_t len);
 int libc_getsockname(int fd, struct sockaddr *addr, socklen_t *len);
 int libc_listen(int fd, int backlog);
+ssize_t libc_sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr,
+		    socklen_t alen);
+ssize_t libc_sendmsg(int fd, const struct msghdr *msg, int flags);
+int libc_execve(const char *path, char *const argv[], char *const envp[]);
+int libc_execv(const char *path, char *const argv[]);
+int libc_execvp(const char *file, char *const argv[]);
+int libc_execvpe(const char *file, char *const argv[], char *const envp[]);
+int libc_fexecve(int fd, char *const argv[], char *const envp[]);
 int libc_posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *actions,
 		     const posix_spawnattr_t *attr, char *const argv[], char *const envp[]);
 int libc_posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *actions,

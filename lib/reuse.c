@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "client.h"
+#include "client_record.h"
 #include "fdtable.h"
 #include "log.h"
 #include "real.h"
@@ -45,8 +46,9 @@ void tw_reuse_before_bind(const struct tw_policy *p, int fd, const struct sockad
 	if (!tw_is_tcp_socket(fd))
 		goto out;
 
-	struct tw_fd_entry *e = tw_fd_peek(fd);
-	uint32_t flags = e ? atomic_load_explicit(&e->flags, memory_order_relaxed) : 0;
+	struct tw_fd_entry *e;
+	uint64_t cookie;
+	uint32_t flags = tw_fd_current(fd, &e, &cookie);
 	bool changed = false;
 	if (p->reuseaddr && !(flags & TW_FD_PROGRAM_REUSEADDR)) {
 		set_flag_option(fd, SO_REUSEADDR, "SO_REUSEADDR");

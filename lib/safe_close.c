@@ -149,39 +149,6 @@ static void decide_and_apply(int fd, uint32_t flags, uint64_t cookie, bool share
 	tw_debug("fd %d: safe close: normal close (verdict %d)", fd, (int)v);
 }
 
-void tw_client_record(int fd, bool safe, const struct tw_pin_ticket *t)
-{
-	if (!safe && !t->active)
-		return;
-	int saved = errno;
-	struct tw_fd_entry *e = tw_fd_get(fd);
-	if (!e) {
-		/* No memory for the record: the socket closes normally. */
-		if (t->active)
-			tw_pin_release(t->port, t->key);
-		tw_stat_inc(TW_ST_SIDE_FAILURES);
-		errno = saved;
-		return;
-	}
-	atomic_store_explicit(&e->pin_port, t->active ? t->port : 0, memory_order_relaxed);
-	atomic_store_explicit(&e->pin_key, t->active ? t->key : 0, memory_order_relaxed);
-	/* The safe close must recognise a recycled fd, which takes the kernel's
-	 * socket cookie.  A pinned-only socket needs an identity just to tie
-	 * its duplicates together: a process-local number does, without a
-	 * system call (the top bit keeps it apart from kernel cookies). */
-	static _Atomic uint64_t local_ids;
-	uint64_t id = safe ? socket_cookie(fd)
-			   : (1ull << 63) | (atomic_fetch_add_explicit(&local_ids, 1, memory_order_relaxed) + 1);
-	atomic_store_explicit(&e->cookie, id, memory_order_relaxed);
-	uint32_t add = (safe ? TW_FD_SAFE : 0) | (t->active ? TW_FD_PINNED : 0);
-	uint32_t old = atomic_load_explicit(&e->flags, memory_order_relaxed);
-	/* Keep what the program did to this fd; the port question is settled. */
-	atomic_store_explicit(&e->flags, (old & ~TW_FD_DEFERRED_PORT) | add, memory_order_release);
-	if (safe)
-		tw_stat_inc(TW_ST_SAFE_TRACKED);
-	errno = saved;
-}
-
 void tw_fd_note_dup(int oldfd, int newfd)
 {
 	struct tw_fd_entry *src = tw_fd_peek(oldfd);

@@ -11,10 +11,6 @@
 
 #include "pin.h"
 
-/* Record a client socket after its connect: for the safe close and/or its
- * pinned-port reservation (released at close).  Nothing when neither. */
-void tw_client_record(int fd, bool safe, const struct tw_pin_ticket *t);
-
 /* newfd now refers to the same socket as oldfd (dup, dup2, dup3, F_DUPFD). */
 void tw_fd_note_dup(int oldfd, int newfd);
 

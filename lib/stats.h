@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 enum tw_stat {
-	TW_ST_CONNECTS,          /* connect() calls to IPv4/IPv6 destinations */
+	TW_ST_CONNECTS,          /* client sockets connecting to IPv4/IPv6 destinations (once each) */
 	TW_ST_MATCHED,           /* ... whose destination the rules select */
 	TW_ST_LINGER_SET,        /* SO_LINGER set at connect (modes 0 and N) */
 	TW_ST_LINGER_KEPT,       /* program's own SO_LINGER left alone */

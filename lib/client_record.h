@@ -1,0 +1,42 @@
+/* twshim — the per-socket records of client sockets (what the library did
+ * at connect), kept in the fd table.
+ *
+ * A record describes one socket, named by its SO_COOKIE, not an fd number:
+ * a socket closed where no interposer sees it (syscall(SYS_close), io_uring,
+ * close_range in a child...) leaves its record behind, and the next socket
+ * that gets the same fd number must not inherit it.  Every reader that acts
+ * on a record checks the cookie first (one getsockopt, made only when the fd
+ * has a record).  errno is preserved by everything here. */
+#ifndef TWSHIM_CLIENT_RECORD_H
+#define TWSHIM_CLIENT_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fdtable.h"
+#include "pin.h"
+
+/* The flags recorded for the socket fd refers to now; 0 when none.  A record
+ * left by another socket is dropped on the way (its port reservation
+ * released unless a duplicate fd still holds that socket).  *ep: the entry
+ * (may be NULL); *cookie: fd's cookie when it had to be read, else 0. */
+uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie);
+
+/* The entry for fd's current socket, created if needed and named by its
+ * cookie, for a flag about to be set; NULL if fd is not a socket or there is
+ * no memory. */
+struct tw_fd_entry *tw_fd_claim(int fd);
+
+/* fd's socket, recorded as connected to another destination, connects
+ * again (after connect(AF_UNSPEC), or a failed attempt): undo what the
+ * library did for the old destination — SO_LINGER it set goes back to off,
+ * the port reservation is released, the safe close is forgotten — so the
+ * new destination gets exactly its own plan. */
+void tw_client_undo(int fd, struct tw_fd_entry *e, uint32_t flags, uint64_t cookie);
+
+/* Record fd's socket after a connect to the destination with key `key`
+ * that is done or under way: TW_FD_CONNECTED plus add (TW_FD_SAFE,
+ * TW_FD_LINGER_SET), and the pinned-port reservation of t. */
+void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ticket *t);
+
+#endif

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# correct_records: the library acts once per socket, and knows a socket by
+# its identity (SO_COOKIE), not by its fd number.
+#
+# 1. 50 connections, each closed with syscall(SYS_close), which no
+#    interposer sees, so every new socket gets the fd number of the last
+#    one.  TWSHIM_LINGER=0 TWSHIM_PORTS=above: all 50 pinned above the
+#    10-port ephemeral range, 0 TIME_WAIT.  (Before the fix the record of
+#    the closed socket made the library skip every later socket: unpinned,
+#    lingering normally, out of ports after 10.)  Without the library: out
+#    of ports.
+# 2. Non-blocking clients call connect() twice per socket (EINPROGRESS, then
+#    0 or EISCONN): the summary counts 20 sockets, SO_LINGER set 20 times
+#    (it was 40 and 40).
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/../lib.sh"
+tw_netns_enter "$@"
+# shellcheck source=tests/e2e/correct/common.sh
+. "$(dirname "$0")/common.sh"
+
+# --- 1. fd numbers reused after closes the library cannot see -------------------
+tw_server_start P -p 7201 -m reply -t 60
+"$TW_CORRECT" conns -s 50 7201 >"$TW_TMP/plain"
+tw_settle 7201
+assert_gt "without the library: connections that failed (10-port range, TIME_WAIT)" \
+	"$(grep -c '^error EADDRNOTAVAIL' "$TW_TMP/plain")" 0
+tw_server_stop P
+
+tw_server_start Q -p 7202 -m reply -t 60
+TWSHIM_LINGER=0 TWSHIM_PORTS=above tw_preload "$TW_CORRECT" conns -s 50 7202 >"$TW_TMP/with"
+tw_settle 7202
+assert_eq "syscall(SYS_close) each time: summary" "$(tail -n 1 "$TW_TMP/with")" "ok=50 failed=0"
+assert_eq "syscall(SYS_close) each time: source ports outside the pinned range 40010-65535" \
+	"$(ports_outside 40010 65535 <"$TW_TMP/with")" 0
+assert_eq "syscall(SYS_close) each time: TIME_WAIT (linger 0 on every socket)" \
+	"$(tw_tw_count dport = :7202)" 0
+tw_server_stop Q
+assert_eq "syscall(SYS_close) each time: server saw every connection reset" \
+	"$(server_ends Q)" "end=reset:50"
+
+# --- 2. non-blocking connects: one socket, two connect() calls -----------------
+tw_server_start N -p 7203 -m reply -t 60
+TWSHIM_LINGER=0 TWSHIM_LOG=info tw_preload "$TW_CORRECT" conns -N 20 7203 >"$TW_TMP/nb" 2>"$TW_TMP/nb.err"
+tw_settle 7203
+summary=$(grep 'summary' "$TW_TMP/nb.err")
+tw_log "$summary"
+assert_eq "non-blocking, linger 0: connections" "$(tail -n 1 "$TW_TMP/nb")" "ok=20 failed=0"
+assert_eq "non-blocking, linger 0: sockets counted" "$(tw_field "$summary" connects)" 20
+assert_eq "non-blocking, linger 0: SO_LINGER set" "$(tw_field "$summary" linger_set)" 20
+assert_eq "non-blocking, linger 0: TIME_WAIT" "$(tw_tw_count dport = :7203)" 0
+tw_server_stop N
+
+tw_server_start M -p 7204 -m reply -t 60
+TWSHIM_LINGER=safe TWSHIM_PORTS=above TWSHIM_LOG=info tw_preload "$TW_CORRECT" conns -N 20 7204 \
+	>"$TW_TMP/nbs" 2>"$TW_TMP/nbs.err"
+tw_settle 7204
+summary=$(grep 'summary' "$TW_TMP/nbs.err")
+tw_log "$summary"
+assert_eq "non-blocking, safe + pinning: connections" "$(tail -n 1 "$TW_TMP/nbs")" "ok=20 failed=0"
+assert_eq "non-blocking, safe + pinning: sockets counted" "$(tw_field "$summary" connects)" 20
+assert_eq "non-blocking, safe + pinning: matched" "$(tw_field "$summary" matched)" 20
+assert_eq "non-blocking, safe + pinning: pinned" "$(tw_field "$summary" pinned)" 20
+assert_eq "non-blocking, safe + pinning: recorded for the safe close" \
+	"$(tw_field "$summary" safe_tracked)" 20
+tw_server_stop M
+
+tw_done
