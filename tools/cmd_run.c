@@ -49,8 +49,14 @@ static void usage(FILE *f)
 	      "  --env-file=FILE          read variables from FILE (systemd/docker KEY=VALUE\n"
 	      "                           lines, validated as by `twshim check FILE`)\n"
 	      "  --dry-run                print the environment and command, run nothing\n"
-	      "  --supervise              reach static and Go programs through a seccomp supervisor\n"
-	      "  --force                  run a target the library cannot reach anyway\n"
+	      "  --supervise              reach static and Go programs through a seccomp supervisor:\n"
+	      "                           COMMAND then runs as a child of twshim (another pid;\n"
+	      "                           signals forwarded, its exit status returned), without\n"
+	      "                           LD_PRELOAD; killing twshim kills it (SIGKILL); a program\n"
+	      "                           that would lose setuid or file-capability privileges to\n"
+	      "                           no_new_privs is refused\n"
+	      "  --force                  run a refused target anyway (without effect, or under\n"
+	      "                           --supervise without its extra privileges)\n"
 	      "  -h, --help               show this help\n"
 	      "\n"
 	      "Exit status: the command's; 2 if an option or variable is invalid or the\n"
@@ -318,9 +324,16 @@ int tw_cmd_run(int argc, char **argv)
 		tw_env_free(&env);
 		return TW_EXIT_CANNOT_EXEC;
 	}
-	bool supervisable = t->reach == TW_REACH_STATIC || t->reach == TW_REACH_GO ||
-			    t->reach == TW_REACH_YES;
-	if (!force && (supervise ? !supervisable : t->reach != TW_REACH_YES)) {
+	/* The supervisor reaches any ELF program, but starts it with
+	 * no_new_privs: one that would run with other ids or capabilities
+	 * without twshim must not be degraded silently. */
+	if (!force && supervise && t->reach != TW_REACH_UNKNOWN && t->nnp_changes) {
+		tw_error("run", "refused: %s", tw_nnp_reason(t));
+		tw_error("run", "instead: %s", tw_nnp_remedy());
+		free(t);
+		goto invalid;
+	}
+	if (!force && (supervise ? t->reach == TW_REACH_UNKNOWN : t->reach != TW_REACH_YES)) {
 		tw_error("run", "refused: %s", tw_reach_reason(t));
 		tw_error("run", "instead: %s", tw_reach_remedy(t));
 		free(t);

@@ -43,6 +43,8 @@
  * - PR_SET_NO_NEW_PRIVS is required by unprivileged seccomp filters and is
  *   always set: a setuid/setgid or file-capability target runs WITHOUT its
  *   extra privileges (execve ignores the bits).  No privilege is gained.
+ *   `twshim run` refuses such a target unless --force (tools/privs.h says
+ *   when no_new_privs changes anything for the user running it).
  * - Only x86_64 (with the x32 ABI handled too).  Syscalls of the i386 ABI
  *   (int 0x80, 32-bit targets): connect, bind and socketcall fail with
  *   ENOSYS rather than escape; everything else passes.

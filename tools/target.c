@@ -77,15 +77,26 @@ static bool read_shebang(const char *path, char *interp, size_t ilen, char *arg,
 	return true;
 }
 
+/* Who runs it decides: the kernel sets AT_SECURE (and the loader ignores
+ * LD_PRELOAD) only when the exec changes the ids or raises capabilities
+ * for this user; an empty capability set raises nothing. */
 static void check_privileges(const char *path, struct tw_target *t)
 {
-	struct stat st;
-	if (stat(path, &st) == 0) {
-		t->setuid = (st.st_mode & S_ISUID) != 0;
-		/* setgid without group-execute marks mandatory locking, not privilege */
-		t->setgid = (st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP);
+	if (tw_exec_file_read(path, &t->file) != 0)
+		return;
+	t->setuid = t->file.setuid;
+	t->setgid = t->file.setgid;
+	t->caps = t->file.caps.present && (t->file.caps.permitted || t->file.caps.inheritable ||
+					    t->file.caps.effective);
+	t->creds_known = tw_exec_creds_self(&t->creds);
+	if (t->creds_known) {
+		tw_exec_predict(&t->creds, &t->file, false, &t->exec);
+		t->nnp_changes = tw_exec_nnp_changes(&t->creds, &t->file);
+	} else {
+		/* cannot tell: assume the worst */
+		t->exec.secure = t->setuid || t->setgid || t->caps;
+		t->nnp_changes = t->exec.secure;
 	}
-	t->caps = getxattr(path, "security.capability", NULL, 0) > 0;
 }
 
 /* ld.so.conf directories (with its include lines), for the library search. */
@@ -268,7 +279,7 @@ int tw_target_inspect(const char *path, const char *ld_library_path, struct tw_t
 		t->reach = TW_REACH_GO;
 	else if (!t->elf.has_interp)
 		t->reach = TW_REACH_STATIC;
-	else if (t->setuid || t->setgid || t->caps)
+	else if (t->exec.secure)
 		t->reach = TW_REACH_PRIVILEGED;
 	else
 		t->reach = TW_REACH_YES;
@@ -284,9 +295,16 @@ const char *tw_reach_reason(const struct tw_target *t)
 	case TW_REACH_YES:
 		return "it is dynamically linked and loads libc through the dynamic loader";
 	case TW_REACH_PRIVILEGED:
-		snprintf(buf, sizeof(buf), "%s is %s: the dynamic loader runs it in secure-execution mode "
-			 "and ignores LD_PRELOAD", t->exe,
-			 t->setuid ? "setuid" : t->setgid ? "setgid" : "marked with file capabilities");
+		if (!t->setuid && !t->setgid && !t->caps)
+			snprintf(buf, sizeof(buf), "twshim runs with effective ids other than its real ones "
+				 "(uid %u/%u): every program it starts runs in secure-execution mode, where "
+				 "the dynamic loader ignores LD_PRELOAD", (unsigned)t->creds.ruid,
+				 (unsigned)t->creds.euid);
+		else
+			snprintf(buf, sizeof(buf), "%s is %s: started by uid %u, the dynamic loader runs it "
+				 "in secure-execution mode and ignores LD_PRELOAD", t->exe,
+				 t->setuid ? "setuid" : t->setgid ? "setgid" : "marked with file capabilities",
+				 (unsigned)t->creds.ruid);
 		return buf;
 	case TW_REACH_STATIC:
 		snprintf(buf, sizeof(buf), "%s is statically linked (no program interpreter): "
@@ -305,14 +323,45 @@ const char *tw_reach_reason(const struct tw_target *t)
 	return "unknown";
 }
 
+const char *tw_nnp_reason(const struct tw_target *t)
+{
+	static char buf[PATH_MAX + 512];
+	char names[512];
+	if (t->setuid || t->setgid)
+		snprintf(buf, sizeof(buf), "%s is %s: under --supervise it starts with no_new_privs, so "
+			 "the kernel ignores the bit and it would run as uid %u/gid %u instead of its "
+			 "owner's", t->exe, t->setuid ? "setuid" : "setgid", (unsigned)t->creds.euid,
+			 (unsigned)t->creds.egid);
+	else
+		snprintf(buf, sizeof(buf), "%s has file capabilities (%s): under --supervise it starts "
+			 "with no_new_privs, so the kernel does not grant them and it would run without "
+			 "them", t->exe,
+			 tw_caps_names(t->file.caps.permitted | t->file.caps.inheritable, names,
+				       sizeof(names)));
+	return buf;
+}
+
+const char *tw_nnp_remedy(void)
+{
+	return "run it as a user that already holds those privileges (root), or give them another way "
+	       "that survives no_new_privs (ambient capabilities: systemd AmbientCapabilities= on a "
+	       "copy without file capabilities); --force runs it anyway, without them";
+}
+
 const char *tw_reach_remedy(const struct tw_target *t)
 {
 	switch (t->reach) {
 	case TW_REACH_YES:
 		return "twshim run or LD_PRELOAD apply";
 	case TW_REACH_PRIVILEGED:
-		return "run a copy without the setuid/setgid bit or capabilities and grant what it needs "
-		       "another way (e.g. systemd AmbientCapabilities=); --force runs it anyway, without effect";
+		if ((t->setuid && t->file.uid != 0) || (t->setgid && t->file.gid != 0) ||
+		    (!t->setuid && !t->setgid && !t->caps))
+			return "run it as its owner, or run a copy without the setuid/setgid bit; --force "
+			       "runs it anyway, without effect";
+		return "run it as root (root gets no secure-execution mode from a root-owned setuid bit "
+		       "or from file capabilities), or run a copy without the setuid/setgid bit or "
+		       "capabilities and grant what it needs another way (e.g. systemd "
+		       "AmbientCapabilities=); --force runs it anyway, without effect";
 	case TW_REACH_STATIC:
 		return "use `twshim run --supervise` (a seccomp supervisor applies the policy from outside) "
 		       "or rebuild it dynamically linked; --force runs it anyway, without effect";
@@ -364,9 +413,26 @@ void tw_target_report(FILE *f, const struct tw_target *t)
 				t->libs_missing ? ", some not found" : "");
 		}
 	}
-	fprintf(f, "  privileges:   %s%s%s%s\n", t->setuid ? "setuid " : "", t->setgid ? "setgid " : "",
+	char names[512];
+	char owner[64] = "";
+	if (t->setuid || t->setgid)
+		snprintf(owner, sizeof(owner), "(owner uid %u, gid %u) ", (unsigned)t->file.uid,
+			 (unsigned)t->file.gid);
+	fprintf(f, "  privileges:   %s%s%s%s%s%s\n", t->setuid ? "setuid " : "", t->setgid ? "setgid " : "", owner,
 		t->caps ? "file-capabilities " : "",
-		(t->setuid || t->setgid || t->caps) ? "" : "none (no setuid/setgid bit, no file capabilities)");
+		t->caps ? tw_caps_names(t->file.caps.permitted | t->file.caps.inheritable, names,
+					sizeof(names))
+			: "",
+		(t->setuid || t->setgid || t->caps) ? (t->caps && t->file.caps.effective ? " (effective)" : "")
+						    : "none (no setuid/setgid bit, no file capabilities)");
+	if (t->file.caps.present && !t->caps)
+		fprintf(f, "  capabilities: an empty set (getcap shows \"=\"): grants nothing, changes nothing\n");
+	if (t->creds_known && (t->setuid || t->setgid || t->caps))
+		fprintf(f, "  started now:  by uid %u: %s\n", (unsigned)t->creds.ruid,
+			t->exec.secure ? "secure-execution mode (AT_SECURE=1), LD_PRELOAD is ignored"
+				       : "no secure-execution mode (AT_SECURE=0), LD_PRELOAD applies");
+	if (t->nnp_changes)
+		fprintf(f, "  supervised:   no: %s\n", tw_nnp_reason(t));
 	if (t->reach == TW_REACH_YES) {
 		fprintf(f, "  verdict:      reachable: %s\n", tw_reach_reason(t));
 		if (t->elf_status == TW_ELF_OK && !t->connect_via[0])

@@ -8,10 +8,11 @@
 #include <stdio.h>
 
 #include "elfinfo.h"
+#include "privs.h"
 
 enum tw_reach {
 	TW_REACH_YES = 0,    /* dynamic, not Go, no privilege change */
-	TW_REACH_PRIVILEGED, /* setuid, setgid or file capabilities: secure-execution mode */
+	TW_REACH_PRIVILEGED, /* exec by this user sets AT_SECURE: the loader ignores LD_PRELOAD */
 	TW_REACH_STATIC,     /* no program interpreter: nothing loads the library */
 	TW_REACH_GO,         /* Go: system calls bypass libc */
 	TW_REACH_UNKNOWN,    /* not an ELF we can read */
@@ -23,7 +24,14 @@ struct tw_target {
 	bool script;           /* path starts with #! */
 	enum tw_elf_status elf_status;
 	struct tw_elf_info elf;
-	bool setuid, setgid, caps;
+	bool setuid, setgid;
+	bool caps;              /* file capabilities that grant something (not an empty set) */
+	struct tw_exec_file file;
+	bool creds_known;       /* the user's credentials could be read */
+	struct tw_exec_creds creds;
+	struct tw_exec_result exec; /* exec by this user, as twshim run does it */
+	bool nnp_changes;       /* under no_new_privs (--supervise) it would run with other
+				 * ids or capabilities */
 
 	/* connect()/close() imported by the program or a library it needs;
 	 * *_via is the object that imports it ("" = not found). */
@@ -42,6 +50,11 @@ int tw_resolve_command(const char *cmd, const char *path_env, char *out, size_t 
 /* Examine path: shebang, ELF, mode bits, capabilities, imports.
  * Returns 0, or an errno value when the file cannot be opened. */
 int tw_target_inspect(const char *path, const char *ld_library_path, struct tw_target *t);
+
+/* One-line reason and remedy why --supervise would change the target's
+ * privileges (t->nnp_changes). */
+const char *tw_nnp_reason(const struct tw_target *t);
+const char *tw_nnp_remedy(void);
 
 /* One-line reason and one-line remedy for an unreachable target. */
 const char *tw_reach_reason(const struct tw_target *t);

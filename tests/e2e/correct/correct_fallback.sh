@@ -25,6 +25,6 @@ assert_eq "connections that fell back to the ephemeral range 40000-40009" \
 	"$(ports_outside 40000 40009 <"$TW_TMP/out")" 5
 assert_eq "lines on stderr at the default log level" "$(wc -l <"$TW_TMP/err")" 1
 assert_match "the line" "$(cat "$TW_TMP/err")" \
-	'^twshim\[twcorrect:[0-9]+\]: error: TWSHIM_PORTS: no usable source port left in 50000-50004 \(5 ports.*\(1 so far'
+	'^([0-9TZ:.-]+ )?twshim\[twcorrect:[0-9]+\]: error: TWSHIM_PORTS: no usable source port left in 50000-50004 \(5 ports.*\(1 so far'
 
 tw_done

@@ -21,9 +21,12 @@
  *       (execv and posix_spawn) that inherited the fd; and a second bind()
  *       through the dup: "orig=P dup=P fork=P execv=P spawn=P rebind=ERR"
  *   twcorrect port FD
- *       print the port getsockname() reports for FD (for `names`) */
+ *       print the port getsockname() reports for FD (for `names`)
+ *   twcorrect privs
+ *       print "euid=N capeff=HEX" (the privileges it runs with)
+ *   twcorrect hold
+ *       print "pid N", then wait until killed */
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -361,8 +364,29 @@ static int names(const char *self)
 	return 0;
 }
 
+static int privs(void)
+{
+	char line[256], eff[32] = "?";
+	FILE *f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %31s", eff) == 1)
+			break;
+	if (f)
+		fclose(f);
+	printf("euid=%u capeff=%s\n", (unsigned)geteuid(), eff);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "privs"))
+		return privs();
+	if (argc == 2 && !strcmp(argv[1], "hold")) {
+		printf("pid %d\n", (int)getpid());
+		fflush(stdout);
+		for (;;)
+			pause();
+	}
 	if (argc >= 2 && !strcmp(argv[1], "badptr"))
 		return badptr();
 	if (argc >= 2 && !strcmp(argv[1], "conns"))

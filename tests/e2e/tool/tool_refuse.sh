@@ -3,22 +3,30 @@
 # status 2, targets the library cannot reach (static, setuid, setgid, file
 # capabilities) and does not start them; --force runs them; `twshim doctor`
 # explains each case.  A marker file written by the target shows whether it
-# ran.
+# ran.  Privileged programs are unreachable only for a user the exec would
+# raise (the kernel's AT_SECURE rule): those cases run as nobody; root runs
+# them with the library (tests/e2e/correct/correct_privs.sh measures that).
 
 # shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
 # shellcheck source=tests/e2e/tool/toollib.sh
 . "$(dirname "$0")/toollib.sh"
-tw_need setcap cp chmod
+tw_need setcap cp chmod setpriv
 STATIC=${TWTOOL_STATIC:-}
 [[ -x $STATIC ]] || fail "TWTOOL_STATIC='$STATIC' is not executable"
 
 # refused NAME PROGRAM REASON-ERE: refused with status 2, reason and remedy
 # on stderr, nothing on stdout, the program not started; then --force runs it.
+# RUNAS: a command prefix (e.g. setpriv to nobody), empty for root.
+RUNAS=()
+chmod 1777 "$TW_TMP" || fail "chmod $TW_TMP"
+tw_tool_as() {
+	"${RUNAS[@]}" env TWSHIM_LIBRARY="$TW_LIB" "$TW_TOOL" "$@"
+}
 refused() {
 	local name=$1 prog=$2 re=$3 marker=$TW_TMP/ran.$1 rc=0 out err
-	out=$(tw_tool_run --linger=0 -- "$prog" "$marker" 2>"$TW_TMP/err") || rc=$?
+	out=$(tw_tool_as run --linger=0 -- "$prog" "$marker" 2>"$TW_TMP/err") || rc=$?
 	err=$(cat "$TW_TMP/err")
 	tw_log "$name: stderr: $err"
 	assert_eq "$name: exit status" "$rc" 2
@@ -28,7 +36,7 @@ refused() {
 	assert_eq "$name: target not started" "$([[ -e $marker ]] && echo ran || echo 'not run')" "not run"
 	[[ ${4:-} == noforce ]] && return
 	rc=0
-	tw_tool_run --force --linger=0 -- "$prog" "$marker" 2>/dev/null || rc=$?
+	tw_tool_as run --force --linger=0 -- "$prog" "$marker" 2>/dev/null || rc=$?
 	assert_eq "$name --force: exit status" "$rc" 0
 	assert_eq "$name --force: target ran" "$([[ -e $marker ]] && echo ran || echo 'not run')" "ran"
 }
@@ -37,13 +45,15 @@ refused static "$STATIC" ".*is statically linked \(no program interpreter\): not
 err=$(tw_tool_run -- "$STATIC" 2>&1)
 assert_match "static: points to --supervise" "$err" "twshim run --supervise"
 
-# A dynamic program that creates its argument: touch.
+# A dynamic program that creates its argument: touch; run by nobody.
+RUNAS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 if ! cp "$(command -v touch)" "$TW_TMP/touch-suid" || ! chmod u+s "$TW_TMP/touch-suid"; then fail "setuid copy"; fi
-refused setuid "$TW_TMP/touch-suid" ".*touch-suid is setuid: the dynamic loader runs it in secure-execution mode and ignores LD_PRELOAD"
+refused setuid "$TW_TMP/touch-suid" ".*touch-suid is setuid: started by uid 65534, the dynamic loader runs it in secure-execution mode and ignores LD_PRELOAD"
 if ! cp "$(command -v touch)" "$TW_TMP/touch-sgid" || ! chmod g+s "$TW_TMP/touch-sgid"; then fail "setgid copy"; fi
 refused setgid "$TW_TMP/touch-sgid" ".*touch-sgid is setgid"
 if ! cp "$(command -v touch)" "$TW_TMP/touch-caps" || ! setcap cap_net_raw+ep "$TW_TMP/touch-caps"; then fail "setcap"; fi
 refused caps "$TW_TMP/touch-caps" ".*touch-caps is marked with file capabilities"
+RUNAS=()
 
 # The same program without privileges runs, with the library.
 cp "$(command -v touch)" "$TW_TMP/touch-plain"
@@ -65,7 +75,7 @@ out=$("$TW_TOOL" doctor "$STATIC"); rc=$?
 assert_eq "doctor static: status" "$rc" 1
 assert_match "doctor static: linking" "$out" "linking: +static"
 assert_match "doctor static: verdict" "$out" "verdict: +NOT reachable"
-out=$("$TW_TOOL" doctor "$TW_TMP/touch-suid"); rc=$?
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TW_TOOL" doctor "$TW_TMP/touch-suid"); rc=$?
 assert_eq "doctor setuid: status" "$rc" 1
 assert_match "doctor setuid: privileges" "$out" "privileges: +setuid"
 out=$("$TW_TOOL" doctor "$TW_TMP/touch-caps"); rc=$?

@@ -13,6 +13,7 @@
 
 #include "elfinfo.h"
 #include "env.h"
+#include "privs.h"
 #include "sockdiag.h"
 #include "sysctl.h"
 
@@ -353,6 +354,97 @@ START_TEST(cidr_parse)
 }
 END_TEST
 
+/* The kernel's exec rule (security/commoncap.c), as measured on 6.18 for
+ * root and nobody against getauxval(AT_SECURE) of real copies. */
+#define ALLCAPS 0x000001ffffffffffull
+#define NET_RAW (1ull << 13)
+
+static struct tw_exec_creds creds_root(void)
+{
+	struct tw_exec_creds c = { 0, 0, 0, 0, 0, ALLCAPS, ALLCAPS, ALLCAPS, 0, false, false };
+	return c;
+}
+
+static struct tw_exec_creds creds_nobody(void)
+{
+	struct tw_exec_creds c = { 65534, 65534, 65534, 65534, 0, 0, 0, ALLCAPS, 0, false, false };
+	return c;
+}
+
+START_TEST(privs_fcaps_decode)
+{
+	/* revision 2, effective, permitted cap_net_raw */
+	const unsigned char ep[20] = { 0x01, 0, 0, 0x02, 0x00, 0x20, 0, 0 };
+	/* `setcap =`: revision 2, nothing */
+	const unsigned char empty[20] = { 0, 0, 0, 0x02 };
+	const unsigned char v3[24] = { 0, 0, 0, 0x03, 0, 0, 0, 0, 0x00, 0x20 };
+	struct tw_fcaps c;
+	ck_assert(tw_fcaps_decode(ep, sizeof(ep), &c));
+	ck_assert(c.present && c.effective && c.permitted == NET_RAW && c.inheritable == 0);
+	ck_assert(tw_fcaps_decode(empty, sizeof(empty), &c));
+	ck_assert(c.present && !c.effective && c.permitted == 0 && c.inheritable == 0);
+	ck_assert(tw_fcaps_decode(v3, sizeof(v3), &c));
+	ck_assert(c.present && c.inheritable == NET_RAW);
+	ck_assert(!tw_fcaps_decode(ep, 19, &c));       /* wrong size for revision 2 */
+	ck_assert(!tw_fcaps_decode(empty, 3, &c));
+	const unsigned char bad[20] = { 0, 0, 0, 0x07 }; /* unknown revision */
+	ck_assert(!tw_fcaps_decode(bad, sizeof(bad), &c));
+}
+END_TEST
+
+START_TEST(privs_at_secure_rule)
+{
+	struct tw_exec_creds root = creds_root(), nobody = creds_nobody();
+	struct tw_exec_file plain = { 0 }, suid = { .setuid = true }, sgid = { .setgid = true },
+			    ep = { .caps = { true, true, NET_RAW, 0 } },
+			    p = { .caps = { true, false, NET_RAW, 0 } },
+			    i = { .caps = { true, false, 0, NET_RAW } },
+			    empty = { .caps = { true, false, 0, 0 } },
+			    suid_nobody = { .setuid = true, .uid = 65534 };
+	struct tw_exec_result r;
+	const struct {
+		const struct tw_exec_creds *c;
+		const struct tw_exec_file *f;
+		bool secure, nnp_changes;
+	} cases[] = {
+		{ &root, &plain, false, false },  { &root, &suid, false, false },
+		{ &root, &sgid, false, false },   { &root, &ep, false, false },
+		{ &root, &p, false, false },      { &root, &empty, false, false },
+		{ &root, &suid_nobody, true, true },
+		{ &nobody, &plain, false, false }, { &nobody, &suid, true, true },
+		{ &nobody, &sgid, true, true },   { &nobody, &ep, true, true },
+		{ &nobody, &p, true, true },      { &nobody, &i, false, false },
+		{ &nobody, &empty, false, false }, { &nobody, &suid_nobody, false, false },
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		tw_exec_predict(cases[k].c, cases[k].f, false, &r);
+		ck_assert_msg(r.secure == cases[k].secure, "case %zu: AT_SECURE %d", k, (int)r.secure);
+		ck_assert_msg(tw_exec_nnp_changes(cases[k].c, cases[k].f) == cases[k].nnp_changes,
+			      "case %zu: no_new_privs changes", k);
+	}
+	/* nobody + cap_net_raw+ep: effective cap_net_raw, none under no_new_privs */
+	tw_exec_predict(&nobody, &ep, false, &r);
+	ck_assert(r.cap_eff == NET_RAW && r.euid == 65534);
+	tw_exec_predict(&nobody, &ep, true, &r);
+	ck_assert(r.cap_eff == 0);
+	/* a nosuid mount: bits and capabilities ignored */
+	struct tw_exec_file ns = ep;
+	ns.nosuid = true;
+	tw_exec_predict(&nobody, &ns, false, &r);
+	ck_assert(!r.secure);
+	/* ambient capabilities survive no_new_privs, but not file capabilities */
+	struct tw_exec_creds amb = nobody;
+	amb.cap_inh = amb.cap_prm = amb.cap_amb = NET_RAW;
+	tw_exec_predict(&amb, &plain, true, &r);
+	ck_assert(r.cap_eff == NET_RAW && !r.secure);
+	tw_exec_predict(&amb, &empty, false, &r);
+	ck_assert(r.cap_eff == 0 && !r.secure); /* an empty set clears ambient */
+	char names[128];
+	ck_assert_str_eq(tw_caps_names(NET_RAW | 1, names, sizeof(names)), "cap_chown,cap_net_raw");
+	ck_assert_str_eq(tw_caps_names(0, names, sizeof(names)), "none");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("tool");
@@ -376,6 +468,10 @@ int main(void)
 	tcase_add_test(stat, stat_counts_and_groups);
 	tcase_add_test(stat, cidr_parse);
 	suite_add_tcase(s, stat);
+	TCase *privs = tcase_create("privs");
+	tcase_add_test(privs, privs_fcaps_decode);
+	tcase_add_test(privs, privs_at_secure_rule);
+	suite_add_tcase(s, privs);
 
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
