@@ -23,6 +23,7 @@ static void usage(FILE *f)
 	      "  stat [OPTIONS]                      count TCP sockets by state (netlink)\n"
 	      "  check [FILE]                        validate TWSHIM_* variables, show the policy\n"
 	      "  doctor BINARY...                    can the library reach this program?\n"
+	      "  reap --match RULES|--local-ports L  end TIME_WAIT in a scope, from outside\n"
 	      "\n"
 	      "  -h, --help      show this help (or `twshim COMMAND --help`)\n"
 	      "  -V, --version   show the version\n"
@@ -99,6 +100,8 @@ int main(int argc, char **argv)
 		return tw_cmd_check(argc - 1, argv + 1);
 	if (!strcmp(cmd, "doctor"))
 		return tw_cmd_doctor(argc - 1, argv + 1);
+	if (!strcmp(cmd, "reap"))
+		return tw_cmd_reap(argc - 1, argv + 1);
 	tw_error(NULL, "unknown command '%s' (try `twshim --help`)", cmd);
 	return TW_EXIT_INVALID;
 }

@@ -16,6 +16,7 @@ int tw_cmd_run(int argc, char **argv);
 int tw_cmd_stat(int argc, char **argv);
 int tw_cmd_check(int argc, char **argv);
 int tw_cmd_doctor(int argc, char **argv);
+int tw_cmd_reap(int argc, char **argv);
 
 /* "twshim: CMD: message" on stderr. */
 void tw_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
