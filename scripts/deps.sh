@@ -30,6 +30,7 @@ packages=(
 	systemd                                    # systemd-analyze verify of the examples
 	libcap2-bin                                # setcap: file-capability refusal test
 	debhelper dpkg-dev                         # the .deb (dpkg-buildpackage, tool_deb)
+	python3-yaml                               # YAML parse of the Kubernetes examples
 )
 
 case $set_name in

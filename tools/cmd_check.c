@@ -509,6 +509,7 @@ int tw_cmd_check(int argc, char **argv)
 			dotted(sysctls[i], name, sizeof(name));
 			printf("  %-34s %s\n", name, buf);
 		}
+		tw_reap_print_support();
 		print_section("advice", &r.advice, "");
 		print_section("errors", &r.errors, "error: ");
 		print_section("warnings", &r.warnings, "warning: ");

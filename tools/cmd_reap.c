@@ -112,6 +112,20 @@ static const char *refusal(int probe)
 	return NULL;
 }
 
+void tw_reap_print_support(void)
+{
+	int fd = tw_reap_open(), probe = fd < 0 ? fd : tw_reap_probe(fd);
+	bool cap = tw_have_cap_net_admin();
+	if (fd >= 0)
+		close(fd);
+	printf("reaping (twshim reap, this network namespace):\n");
+	printf("  %-34s %s\n", "kernel SOCK_DESTROY", probe == 0 ? "supported" :
+	       probe == -EOPNOTSUPP ? "not supported (EOPNOTSUPP: CONFIG_INET_DIAG_DESTROY is off)" :
+	       strerror(-probe));
+	printf("  %-34s %s\n", "CAP_NET_ADMIN", cap ? "yes" : "no (SOCK_DESTROY needs it)");
+	printf("  %-34s %s\n", "twshim reap", probe == 0 && cap ? "can run here" : "cannot run here");
+}
+
 int tw_cmd_reap(int argc, char **argv)
 {
 	enum { O_MATCH = 256, O_EXCLUDE, O_LOCAL, O_MINAGE, O_INTERVAL, O_NETNS, O_ONCE };

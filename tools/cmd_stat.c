@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "reap.h"
 #include "sockdiag.h"
 #include "sysctl.h"
 #include "tools.h"
@@ -33,6 +34,8 @@ static void usage(FILE *f)
 	      "  --dport LO-HI      only sockets with a remote port in LO-HI\n"
 	      "  --dst CIDR         only sockets whose remote address is in CIDR\n"
 	      "  --state LIST       only sockets in these states (e.g. time-wait,established)\n"
+	      "  --match RULES, --exclude RULES, --local-ports LIST\n"
+	      "                     only sockets in this `twshim reap` scope\n"
 	      "  --top N            destinations to list (default 5, 0 for none)\n"
 	      "  --by-dest          ephemeral range use per destination (EADDRNOTAVAIL comes\n"
 	      "                     when one destination holds every port of the range)\n"
@@ -246,10 +249,11 @@ static void print_table(const struct stat_opts *o, const struct tw_stat *st)
 	}
 }
 
-int tw_cmd_stat(int argc, char **argv)
+/* scope: a reaper's scope, filled from the options, freed by the caller */
+static int stat_main(int argc, char **argv, struct tw_reap_scope *scope_out)
 {
 	enum { O_SPORT = 256, O_DPORT, O_DST, O_TOP, O_JSON, O_WATCH, O_COUNT, O_PROM, O_STATE,
-	       O_BY_DEST };
+	       O_BY_DEST, O_MATCH, O_EXCLUDE, O_LOCAL };
 	static const struct option longopts[] = {
 		{ "sport", required_argument, NULL, O_SPORT },
 		{ "dport", required_argument, NULL, O_DPORT },
@@ -261,6 +265,9 @@ int tw_cmd_stat(int argc, char **argv)
 		{ "by-dest", no_argument, NULL, O_BY_DEST },
 		{ "watch", required_argument, NULL, O_WATCH },
 		{ "count", required_argument, NULL, O_COUNT },
+		{ "match", required_argument, NULL, O_MATCH },
+		{ "exclude", required_argument, NULL, O_EXCLUDE },
+		{ "local-ports", required_argument, NULL, O_LOCAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -268,6 +275,8 @@ int tw_cmd_stat(int argc, char **argv)
 		.filter = { .sport_lo = 0, .sport_hi = 65535, .dport_lo = 0, .dport_hi = 65535 },
 		.top = 5,
 	};
+	struct tw_reap_scope *scope = scope_out;
+	char why[256] = "";
 	int c, li = 0;
 
 	opterr = 0;
@@ -309,6 +318,14 @@ int tw_cmd_stat(int argc, char **argv)
 		case O_COUNT:
 			if (!tw_parse_ulong_arg(optarg, 1, ~0ul, &o.count))
 				goto bad_value;
+			break;
+		case O_MATCH:
+		case O_EXCLUDE:
+		case O_LOCAL:
+			if (!(c == O_MATCH ? tw_reap_scope_add_match : c == O_EXCLUDE ?
+			      tw_reap_scope_add_exclude : tw_reap_scope_add_ports)(scope, optarg, why, sizeof(why)))
+				goto bad_value;
+			o.filter.scope = scope;
 			break;
 		case 'h':
 			usage(stdout);
@@ -375,11 +392,20 @@ int tw_cmd_stat(int argc, char **argv)
 	return rc;
 
 bad_value:
-	tw_error("stat", "invalid value '%s' for --%s", optarg, longopts[li].name);
+	tw_error("stat", "invalid value '%s' for --%s%s%s%s", optarg, longopts[li].name,
+		 why[0] ? " (" : "", why, why[0] ? "; the forms of `twshim reap`)" : "");
 	return TW_EXIT_INVALID;
 bad_state:
 	tw_error("stat", "invalid value '%s' for --state (accepted: comma-separated states: "
 		 "established, syn-sent, syn-recv, fin-wait1, fin-wait2, time-wait, close, "
 		 "close-wait, last-ack, listen, closing)", optarg);
 	return TW_EXIT_INVALID;
+}
+
+int tw_cmd_stat(int argc, char **argv)
+{
+	struct tw_reap_scope scope = { 0 };
+	int rc = stat_main(argc, argv, &scope);
+	tw_reap_scope_free(&scope);
+	return rc;
 }

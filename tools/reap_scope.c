@@ -128,7 +128,7 @@ bool tw_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out)
 
 	if (!s)
 		return false;
-	if (!strcmp(s, "0")) {
+	if (strcmp(s, "0") == 0) {
 		*out = 0;
 		return true;
 	}
@@ -137,7 +137,7 @@ bool tw_parse_duration_ms(const char *s, uint64_t max_ms, uint64_t *out)
 	if (!digits || !tw_parse_uint_span(s, digits, 0, 1000000000ul, &v))
 		return false;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(s + digits, units[i].unit))
+		if (strcmp(s + digits, units[i].unit) != 0)
 			continue;
 		uint64_t ms = (uint64_t)v * units[i].ms;
 		if (ms > max_ms)
@@ -287,7 +287,7 @@ static const uint8_t mapped_prefix[12] = { [10] = 0xff, [11] = 0xff };
 static bool touches_mapped(const struct tw_rule *r)
 {
 	unsigned bits = r->prefix_len < 96 ? r->prefix_len : 96, full = bits / 8, rest = bits % 8;
-	if (memcmp(r->addr, mapped_prefix, full))
+	if (memcmp(r->addr, mapped_prefix, full) != 0)
 		return false;
 	return !rest || ((r->addr[full] ^ mapped_prefix[full]) & (uint8_t)(0xffu << (8 - rest))) == 0;
 }

@@ -1,5 +1,6 @@
 /* twshim — NETLINK_SOCK_DIAG dump and counting (see sockdiag.h). */
 #include "sockdiag.h"
+#include "reap.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -194,7 +195,8 @@ void tw_stat_add(const struct tw_sock *s, void *ctx)
 
 	if (s->sport < f->sport_lo || s->sport > f->sport_hi || s->dport < f->dport_lo ||
 	    s->dport > f->dport_hi || !cidr_match(&f->dst, s->family, s->dst) ||
-	    (f->states && (state >= 32 || !(f->states & (1u << state)))))
+	    (f->states && (state >= 32 || !(f->states & (1u << state)))) ||
+	    (f->scope && !tw_reap_scope_selects(f->scope, s)))
 		return;
 	st->total++;
 	if (s->family == AF_INET)

@@ -37,11 +37,14 @@ struct tw_cidr {
 /* "10.0.0.0/8", "::1", "fd00::/8"; an address alone is a host. */
 bool tw_cidr_parse(const char *s, struct tw_cidr *out);
 
+struct tw_reap_scope;
+
 struct tw_stat_filter {
 	unsigned sport_lo, sport_hi; /* 0-65535 when unfiltered */
 	unsigned dport_lo, dport_hi;
 	struct tw_cidr dst;
 	unsigned states; /* bit (1 << state) per state kept; 0: every state */
+	const struct tw_reap_scope *scope; /* a reaper's scope (reap.h), or NULL */
 };
 
 struct tw_dest_count {

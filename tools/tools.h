@@ -17,6 +17,8 @@ int tw_cmd_stat(int argc, char **argv);
 int tw_cmd_check(int argc, char **argv);
 int tw_cmd_doctor(int argc, char **argv);
 int tw_cmd_reap(int argc, char **argv);
+/* `twshim check`: can this process reap here (kernel, capability)? */
+void tw_reap_print_support(void);
 
 /* "twshim: CMD: message" on stderr. */
 void tw_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

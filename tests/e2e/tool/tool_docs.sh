@@ -41,7 +41,7 @@ fi
 
 # twshim(1) documents every long option of every subcommand's --help.
 page=$(sed 's/\\-/-/g' "$MAN1")
-for sub in run stat check doctor; do
+for sub in run stat check doctor reap; do
 	for opt in $("$TW_TOOL" "$sub" --help | grep -oE '(^| )--[a-z][a-z-]*' | tr -d ' ' | sort -u); do
 		[[ $opt == --help ]] && continue
 		if grep -qE -- "(^|[^a-z-])$opt([^a-z-]|$)" <<<"$page"; then
