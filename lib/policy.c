@@ -42,14 +42,21 @@
 #define V_LOG_FILE "TWSHIM_LOG_FILE"
 #define V_DISABLE "TWSHIM_DISABLE"
 #define V_STATS_SIGNAL "TWSHIM_STATS_SIGNAL"
+#define V_ONLY_PROGRAMS "TWSHIM_ONLY_PROGRAMS"
+#define V_SKIP_PROGRAMS "TWSHIM_SKIP_PROGRAMS"
 
 const char *const tw_policy_variables[] = {
 	V_LINGER, V_DRAIN, V_PORTS, V_REUSEADDR, V_REUSEPORT, V_REUSE_PORTS,
-	V_MATCH, V_EXCLUDE, V_LOG, V_LOG_FILE, V_STATS_SIGNAL, V_DISABLE, NULL,
+	V_MATCH, V_EXCLUDE, V_ONLY_PROGRAMS, V_SKIP_PROGRAMS, V_LOG, V_LOG_FILE, V_STATS_SIGNAL,
+	V_DISABLE, NULL,
 };
 
 /* Read by the twshim command only; known, so never reported as unknown. */
 const char *const tw_command_variables[] = { "TWSHIM_LIBRARY", NULL };
+
+#define PROGRAM_FORMS                                                             \
+	"comma-separated program names as the kernel knows them (the base name of the " \
+	"file executed, e.g. probe,curl), without '/' or blanks"
 
 #define RULE_FORMS                                                              \
 	"comma-separated CIDR, CIDR:PORT, CIDR:LO-HI, IPV6-CIDR, [IPV6-CIDR]:PORT, " \
@@ -71,6 +78,8 @@ static const struct {
 	{ V_LOG_FILE, "an absolute path, starting with '/'" },
 	{ V_STATS_SIGNAL, "off, USR1, USR2, SIGUSR1, SIGUSR2" },
 	{ V_DISABLE, "0 or 1" },
+	{ V_ONLY_PROGRAMS, PROGRAM_FORMS },
+	{ V_SKIP_PROGRAMS, PROGRAM_FORMS },
 };
 
 const char *tw_policy_accepted_forms(const char *variable)
@@ -422,6 +431,101 @@ static int parse_disable(struct parse_state *st)
 	return -1;
 }
 
+/* ---- program scope ---------------------------------------------------- */
+
+#define PROGRAM_NAME_MAX 255
+
+/* Check a program list; on failure err says which item and why. */
+static bool check_program_list(const char *s, struct tw_parse_error *err)
+{
+	size_t item = 0;
+	const char *p = s;
+
+	if (!s || !*s) {
+		err->why = "the list is empty";
+		return false;
+	}
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		item++;
+		err->item = item;
+		err->at = p;
+		err->len = len;
+		if (len == 0) {
+			err->why = "empty name (two commas, or a comma at an end)";
+			return false;
+		}
+		if (len > PROGRAM_NAME_MAX) {
+			err->why = "longer than 255 bytes";
+			return false;
+		}
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
+			if (c == '/') {
+				err->why = "a base name has no '/' (give \"curl\", not \"/usr/bin/curl\")";
+				return false;
+			}
+			if (c <= ' ' || c == 0x7f) {
+				err->why = "blank or control character";
+				return false;
+			}
+		}
+		if (!p[len])
+			return true;
+		p += len + 1;
+	}
+}
+
+bool tw_parse_program_list(const char *s)
+{
+	struct tw_parse_error err = { 0 };
+	return check_program_list(s, &err);
+}
+
+static bool list_has(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+		if (len == n && memcmp(p, name, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+bool tw_policy_selects_program(const struct tw_policy *p, const char *name)
+{
+	if (!name)
+		name = "";
+	if (p->skip_programs && list_has(p->skip_programs, name))
+		return false;
+	return !p->only_programs || list_has(p->only_programs, name);
+}
+
+/* 0 unset, 1 valid, -1 malformed (reported). */
+static int parse_programs(struct parse_state *st, const char *name, char **out)
+{
+	const char *v = get(st, name);
+	struct tw_parse_error err = { 0 };
+
+	if (!v)
+		return 0;
+	if (check_program_list(v, &err)) {
+		*out = strdup(v);
+		if (*out)
+			return 1;
+		err.why = "out of memory";
+		err.item = 0;
+	}
+	/* The narrower choice: a list that cannot be honoured must not widen
+	 * the scope to every program. */
+	bad(st, name, v, &err, "twshim does nothing in any program, as with TWSHIM_DISABLE=1");
+	return -1;
+}
+
 /* Advice for settings that parse but cannot have an effect.  Kept to
  * the no-op cases; only when the variables involved were themselves valid,
  * so that a bad value yields its one error line and nothing else. */
@@ -466,10 +570,14 @@ unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
 	reuse_ports = parse_reuse_ports(&st);
 	match = parse_rule_var(&st, V_MATCH, &out->match);
 	exclude = parse_rule_var(&st, V_EXCLUDE, &out->exclude);
+	int only = parse_programs(&st, V_ONLY_PROGRAMS, &out->only_programs);
+	int skip = parse_programs(&st, V_SKIP_PROGRAMS, &out->skip_programs);
 	parse_log(&st);
 	parse_log_file(&st);
 	parse_stats_signal(&st);
 	parse_disable(&st);
+	if (only < 0 || skip < 0)
+		out->disabled = true;
 
 	out->has_match = match == 1;
 
@@ -585,4 +693,8 @@ void tw_policy_free(struct tw_policy *p)
 	p->has_match = false;
 	free(p->log_file);
 	p->log_file = NULL;
+	free(p->only_programs);
+	p->only_programs = NULL;
+	free(p->skip_programs);
+	p->skip_programs = NULL;
 }

@@ -1,6 +1,7 @@
 /* twshim — load-time setup and exit-time work of the library. */
 #include "runtime.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -67,6 +68,19 @@ static void log_start(const struct tw_policy *p, bool pin)
 		p->stats_signal == SIGUSR1 ? "USR1" : p->stats_signal == SIGUSR2 ? "USR2" : "off");
 }
 
+/* The program's name as the kernel knows it: the base name of the file
+ * handed to execve (AT_EXECFN) — a script's own name, a symlink's name —
+ * which is what the kernel puts in /proc/PID/comm, without comm's
+ * 15-character cut. */
+static const char *program_name(void)
+{
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	if (!fn || !*fn)
+		return program_invocation_short_name;
+	const char *slash = strrchr(fn, '/');
+	return slash ? slash + 1 : fn;
+}
+
 void tw_runtime_init(void)
 {
 	if (atomic_flag_test_and_set(&init_started))
@@ -86,6 +100,12 @@ void tw_runtime_init(void)
 
 	if (tw_rt.policy.disabled) {
 		tw_info("start: disabled (TWSHIM_DISABLE): loaded, doing nothing");
+		return;
+	}
+	const char *prog = program_name();
+	if (!tw_policy_selects_program(&tw_rt.policy, prog)) {
+		tw_info("start: program \"%s\" is not in scope (TWSHIM_ONLY_PROGRAMS/"
+			"TWSHIM_SKIP_PROGRAMS): loaded, doing nothing", prog);
 		return;
 	}
 	bool pin = tw_rt.policy.ports != TW_PORTS_OFF && tw_pin_init(&tw_rt.policy);

@@ -100,6 +100,17 @@ static void describe(const char *name, const struct tw_policy *p, unsigned eph_h
 				 p->stats_signal == SIGUSR1 ? "USR1" : "USR2");
 		else
 			snprintf(buf, len, "off: counters only at exit and on SIGTERM/SIGINT (TWSHIM_LOG=info)");
+	} else if (!strcmp(name, "TWSHIM_ONLY_PROGRAMS")) {
+		if (p->only_programs)
+			snprintf(buf, len, "acts only in programs named %s", shown(p->only_programs));
+		else
+			snprintf(buf, len, "acts in every program");
+	} else if (!strcmp(name, "TWSHIM_SKIP_PROGRAMS")) {
+		if (p->skip_programs)
+			snprintf(buf, len, "does nothing in programs named %s (wins over TWSHIM_ONLY_PROGRAMS)",
+				 shown(p->skip_programs));
+		else
+			snprintf(buf, len, "no program skipped");
 	} else if (!strcmp(name, "TWSHIM_LOG_FILE")) {
 		snprintf(buf, len, "%s", p->log_file ? p->log_file : "stderr");
 	}

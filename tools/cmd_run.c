@@ -43,6 +43,8 @@ static void usage(FILE *f)
 	      "  --reuse-ports=LIST       TWSHIM_REUSE_PORTS: local ports the reuse options apply to\n"
 	      "  --match=RULES            TWSHIM_MATCH: only these destinations\n"
 	      "  --exclude=RULES          TWSHIM_EXCLUDE: never these destinations\n"
+	      "  --only-programs=NAMES    TWSHIM_ONLY_PROGRAMS: act only in these programs\n"
+	      "  --skip-programs=NAMES    TWSHIM_SKIP_PROGRAMS: never in these programs (wins)\n"
 	      "  --log=LEVEL              TWSHIM_LOG: error, warn, info or debug\n"
 	      "  --log-file=PATH          TWSHIM_LOG_FILE: log there instead of stderr\n"
 	      "  --stats-signal=SIG       TWSHIM_STATS_SIGNAL: USR1 or USR2 writes the counters\n"
@@ -81,6 +83,8 @@ static const struct opt_var opt_vars[] = {
 	{ "log", "TWSHIM_LOG" },
 	{ "log-file", "TWSHIM_LOG_FILE" },
 	{ "stats-signal", "TWSHIM_STATS_SIGNAL" },
+	{ "only-programs", "TWSHIM_ONLY_PROGRAMS" },
+	{ "skip-programs", "TWSHIM_SKIP_PROGRAMS" },
 };
 #define N_OPT_VARS (sizeof(opt_vars) / sizeof(opt_vars[0]))
 
@@ -215,6 +219,8 @@ int tw_cmd_run(int argc, char **argv)
 		{ "log", required_argument, NULL, O_VAR + 8 },
 		{ "log-file", required_argument, NULL, O_VAR + 9 },
 		{ "stats-signal", required_argument, NULL, O_VAR + 10 },
+		{ "only-programs", required_argument, NULL, O_VAR + 11 },
+		{ "skip-programs", required_argument, NULL, O_VAR + 12 },
 		{ "env-file", required_argument, NULL, O_ENV_FILE },
 		{ "dry-run", no_argument, NULL, O_DRY_RUN },
 		{ "force", no_argument, NULL, O_FORCE },
@@ -308,6 +314,26 @@ int tw_cmd_run(int argc, char **argv)
 	if (err) {
 		tw_error("run", "%s: %s", cmd[0], err == ENOENT ? "command not found" : strerror(err));
 		tw_policy_free(&policy);
+		tw_env_free(&env);
+		return err == ENOENT ? TW_EXIT_NOT_FOUND : TW_EXIT_CANNOT_EXEC;
+	}
+	/* Supervising a program the program lists leave out would change
+	 * nothing but its pid and privileges: it runs as it is.  (Without
+	 * --supervise the library makes the same decision inside it.) */
+	const char *base = strrchr(path, '/');
+	if (supervise && !tw_policy_selects_program(&policy, base ? base + 1 : path)) {
+		if (dry) {
+			printf("not supervised: %s is not in TWSHIM_ONLY_PROGRAMS/TWSHIM_SKIP_PROGRAMS scope\n",
+			       base ? base + 1 : path);
+			dry_run(&env, path, cmd);
+			tw_policy_free(&policy);
+			tw_env_free(&env);
+			return TW_EXIT_OK;
+		}
+		tw_policy_free(&policy);
+		execve(path, cmd, env.v);
+		err = errno;
+		tw_error("run", "cannot execute %s: %s", path, strerror(err));
 		tw_env_free(&env);
 		return err == ENOENT ? TW_EXIT_NOT_FOUND : TW_EXIT_CANNOT_EXEC;
 	}

@@ -81,6 +81,11 @@ struct tw_policy {
 	char *log_file; /* heap copy, NULL = stderr */
 
 	int stats_signal; /* TWSHIM_STATS_SIGNAL: counters on demand; 0 = off */
+
+	/* TWSHIM_ONLY_PROGRAMS / TWSHIM_SKIP_PROGRAMS: comma-separated program
+	 * names (heap copies of the validated values; NULL = unset). */
+	char *only_programs;
+	char *skip_programs;
 };
 
 /* Default for TWSHIM_DRAIN_MS: long enough for a loopback or LAN peer to
@@ -156,6 +161,16 @@ bool tw_rules_match(const struct tw_rules *rules, const struct sockaddr *sa, soc
 /* Client actions apply to this destination: it matches TWSHIM_MATCH (or
  * no match list is set) and no TWSHIM_EXCLUDE rule.  Exclude wins. */
 bool tw_policy_selects(const struct tw_policy *p, const struct sockaddr *sa, socklen_t len);
+
+/* Is program name (the base name of the file executed) in scope?  In
+ * TWSHIM_ONLY_PROGRAMS when that is set, and not in TWSHIM_SKIP_PROGRAMS
+ * (skip wins).  Exact, case-sensitive comparison. */
+bool tw_policy_selects_program(const struct tw_policy *p, const char *name);
+
+/* Validate a program-name list: non-empty names separated by single
+ * commas, each without '/', blanks or control characters, at most 255
+ * bytes. */
+bool tw_parse_program_list(const char *s);
 
 /* Reuse on bind applies to this local port (TWSHIM_REUSE_PORTS unset: any
  * non-zero port). */

@@ -106,6 +106,10 @@ static const struct row hostile_one[] = {
 	{ "TWSHIM_REUSEADDR", "true" },
 	{ "TWSHIM_REUSEPORT", "yes" },
 	{ "TWSHIM_REUSEPORT", "01" },
+	{ "TWSHIM_ONLY_PROGRAMS", "/usr/bin/curl" },
+	{ "TWSHIM_ONLY_PROGRAMS", "probe," },
+	{ "TWSHIM_SKIP_PROGRAMS", "curl wget" },
+	{ "TWSHIM_SKIP_PROGRAMS", "curl,,wget" },
 	{ "TWSHIM_REUSE_PORTS", "0" },
 	{ "TWSHIM_REUSE_PORTS", "65536" },
 	{ "TWSHIM_REUSE_PORTS", "9000-8000" },
@@ -174,6 +178,8 @@ static void add_companions(struct env *e, const char *var)
 	}
 }
 
+static bool is_program_list(const char *var);
+
 /* The feature the variable controls is off (or narrowed). */
 static void assert_feature_off(const struct tw_policy *p, const char *var, const char *what)
 {
@@ -202,6 +208,9 @@ static void assert_feature_off(const struct tw_policy *p, const char *var, const
 		ck_assert_msg(p->stats_signal == 0, "%s: stats signal set", what);
 	else if (strcmp(var, "TWSHIM_DISABLE") == 0)
 		ck_assert_msg(p->disabled, "%s: a touched kill switch must disable", what);
+	else if (is_program_list(var))
+		ck_assert_msg(p->disabled, "%s: a program list that cannot be honoured must disable",
+			      what);
 	else
 		ck_abort_msg("no check for %s", var);
 }
@@ -258,11 +267,26 @@ static size_t n_variables(void)
 	return n;
 }
 
+/* Program-name lists take almost any bytes: "-1" or "junk!@#" name a
+ * program.  Values that are valid names there must be accepted as such. */
+static bool is_program_list(const char *var)
+{
+	return strstr(var, "_PROGRAMS") != NULL;
+}
+
 START_TEST(every_variable_hostile_value)
 {
 	size_t v = (size_t)_i / N_ANY, k = (size_t)_i % N_ANY;
 	ck_assert_uint_lt(v, n_variables());
-	check_row(tw_policy_variables[v], hostile_any[k]);
+	const char *var = tw_policy_variables[v], *value = hostile_any[k];
+	if (is_program_list(var) && value[0] != '@' && tw_parse_program_list(value)) {
+		struct env e = { .n = 1, .name = { var }, .value = { value } };
+		struct tw_policy p;
+		ck_assert_uint_eq(tw_policy_parse(&p, env_lookup, &e, NULL), 0);
+		tw_policy_free(&p);
+		return;
+	}
+	check_row(var, value);
 }
 END_TEST
 
@@ -275,9 +299,8 @@ END_TEST
 /* All variables bad at once: one line each, in one parse. */
 static const char *junk_lookup(const char *name, void *ctx)
 {
-	(void)name;
 	(void)ctx;
-	return "1x";
+	return strstr(name, "_PROGRAMS") ? "1/x" : "1x";
 }
 
 START_TEST(all_variables_bad_together)

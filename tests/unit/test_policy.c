@@ -84,6 +84,9 @@ static void assert_defaults(const struct tw_policy *p, bool except_disabled)
 	ck_assert_uint_eq(p->exclude.n, 0);
 	ck_assert_int_eq(p->log_level, TW_LOG_ERROR);
 	ck_assert_ptr_null(p->log_file);
+	ck_assert_ptr_null(p->only_programs);
+	ck_assert_ptr_null(p->skip_programs);
+	ck_assert(tw_policy_selects_program(p, "anything"));
 	ck_assert(!tw_policy_has_client_actions(p));
 }
 
@@ -99,7 +102,7 @@ START_TEST(unset_is_leave_alone)
 	ck_assert_uint_eq(d.n, 0);
 	assert_defaults(&p, false);
 	/* Every variable was asked for. */
-	ck_assert_uint_eq(e.lookups, 12);
+	ck_assert_uint_eq(e.lookups, 14);
 	tw_policy_free(&p);
 
 	ck_assert_uint_eq(tw_policy_parse(&p, NULL, NULL, &d), 0);
@@ -113,7 +116,8 @@ START_TEST(variables_listed)
 	static const char *const want[] = {
 		"TWSHIM_LINGER", "TWSHIM_DRAIN_MS", "TWSHIM_PORTS", "TWSHIM_REUSEADDR",
 		"TWSHIM_REUSEPORT", "TWSHIM_REUSE_PORTS", "TWSHIM_MATCH", "TWSHIM_EXCLUDE",
-		"TWSHIM_LOG", "TWSHIM_LOG_FILE", "TWSHIM_STATS_SIGNAL", "TWSHIM_DISABLE",
+		"TWSHIM_ONLY_PROGRAMS", "TWSHIM_SKIP_PROGRAMS", "TWSHIM_LOG", "TWSHIM_LOG_FILE",
+		"TWSHIM_STATS_SIGNAL", "TWSHIM_DISABLE",
 	};
 	unsigned n = 0;
 
@@ -543,6 +547,64 @@ START_TEST(stats_signal_values)
 }
 END_TEST
 
+START_TEST(program_lists)
+{
+	struct tw_policy p;
+	struct tw_diags d;
+
+	ck_assert_uint_eq(parse_env(&p, &d, "TWSHIM_ONLY_PROGRAMS", "probe,blackbox_exporter", NULL), 0);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert(tw_policy_selects_program(&p, "probe"));
+	ck_assert(tw_policy_selects_program(&p, "blackbox_exporter"));
+	ck_assert(!tw_policy_selects_program(&p, "curl"));
+	ck_assert(!tw_policy_selects_program(&p, "prob"));   /* whole names only */
+	ck_assert(!tw_policy_selects_program(&p, "probe2"));
+	ck_assert(!tw_policy_selects_program(&p, "Probe"));  /* case matters */
+	ck_assert(!tw_policy_selects_program(&p, ""));
+	ck_assert(!tw_policy_selects_program(&p, NULL));
+	tw_policy_free(&p);
+
+	/* skip wins */
+	ck_assert_uint_eq(parse_env(&p, &d, "TWSHIM_ONLY_PROGRAMS", "probe,curl",
+				    "TWSHIM_SKIP_PROGRAMS", "curl", NULL), 0);
+	ck_assert(tw_policy_selects_program(&p, "probe"));
+	ck_assert(!tw_policy_selects_program(&p, "curl"));
+	ck_assert(!tw_policy_selects_program(&p, "sh"));
+	tw_policy_free(&p);
+	ck_assert_uint_eq(parse_env(&p, &d, "TWSHIM_SKIP_PROGRAMS", "sh,bash,curl", NULL), 0);
+	ck_assert(tw_policy_selects_program(&p, "probe"));
+	ck_assert(!tw_policy_selects_program(&p, "bash"));
+	ck_assert(!p.disabled);
+	tw_policy_free(&p);
+
+	/* malformed: one line naming the item, and the library does nothing */
+	static const char *const bad[] = { "", ",", "probe,", ",probe", "a,,b", "/usr/bin/curl",
+					   "curl wget", "probe\t", "a\x01b" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ck_assert(!tw_parse_program_list(bad[i]));
+		ck_assert_uint_eq(parse_env(&p, &d, "TWSHIM_SKIP_PROGRAMS", bad[i],
+					    "TWSHIM_LINGER", "0", NULL), 1);
+		ck_assert_uint_eq(d.n, 1);
+		ck_assert_int_eq(d.v[0].level, TW_LOG_ERROR);
+		ck_assert_ptr_nonnull(strstr(d.v[0].text, "TWSHIM_SKIP_PROGRAMS=\""));
+		ck_assert_ptr_nonnull(strstr(d.v[0].text, "accepted: comma-separated program names"));
+		ck_assert_ptr_nonnull(strstr(d.v[0].text, "twshim does nothing in any program"));
+		ck_assert(p.disabled);
+		tw_policy_free(&p);
+	}
+	ck_assert_uint_eq(parse_env(&p, &d, "TWSHIM_ONLY_PROGRAMS", "probe,/bin/sh", NULL), 1);
+	ck_assert_ptr_nonnull(strstr(d.v[0].text, "item 2 \"/bin/sh\": a base name has no '/'"));
+	tw_policy_free(&p);
+	char longname[300];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	ck_assert(!tw_parse_program_list(longname));
+	longname[255] = '\0';
+	ck_assert(tw_parse_program_list(longname));
+	ck_assert(tw_parse_program_list("a-b_c.d+e@1"));
+}
+END_TEST
+
 START_TEST(rfc3339_utc)
 {
 	char buf[40];
@@ -570,15 +632,17 @@ START_TEST(one_line_per_bad_variable)
 
 	bad = parse_env(&p, &d, "TWSHIM_LINGER", "x", "TWSHIM_DRAIN_MS", "x", "TWSHIM_PORTS", "x",
 			"TWSHIM_REUSEADDR", "x", "TWSHIM_REUSEPORT", "x", "TWSHIM_REUSE_PORTS", "x",
-			"TWSHIM_MATCH", "x", "TWSHIM_EXCLUDE", "x", "TWSHIM_LOG", "x",
+			"TWSHIM_MATCH", "x", "TWSHIM_EXCLUDE", "x", "TWSHIM_ONLY_PROGRAMS", "/x",
+			"TWSHIM_SKIP_PROGRAMS", "/x", "TWSHIM_LOG", "x",
 			"TWSHIM_LOG_FILE", "x", "TWSHIM_STATS_SIGNAL", "x", "TWSHIM_DISABLE", "x", NULL);
-	ck_assert_uint_eq(bad, 12);
-	ck_assert_uint_eq(d.n, 12);
-	ck_assert_uint_eq(count_level(&d, TW_LOG_ERROR), 12);
+	ck_assert_uint_eq(bad, 14);
+	ck_assert_uint_eq(d.n, 14);
+	ck_assert_uint_eq(count_level(&d, TW_LOG_ERROR), 14);
 	for (unsigned i = 0; tw_policy_variables[i]; i++) {
 		char prefix[64];
+		bool names = strstr(tw_policy_variables[i], "_PROGRAMS") != NULL;
 
-		snprintf(prefix, sizeof(prefix), "%s=\"x\"", tw_policy_variables[i]);
+		snprintf(prefix, sizeof(prefix), "%s=\"%s\"", tw_policy_variables[i], names ? "/x" : "x");
 		ck_assert_msg(strncmp(d.v[i].text, prefix, strlen(prefix)) == 0, "line %u: %s", i,
 			      d.v[i].text);
 	}
@@ -879,6 +943,7 @@ Suite *tw_unit_suite(void)
 	tcase_add_test(tc, unknown_names_name_the_nearest);
 	tcase_add_test(tc, stats_signal_values);
 	tcase_add_test(tc, rfc3339_utc);
+	tcase_add_test(tc, program_lists);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("scale");

@@ -24,6 +24,8 @@ declare -A BAD=(
 	[TWSHIM_LOG]="loud|ERROR"
 	[TWSHIM_LOG_FILE]="relative/path|"
 	[TWSHIM_STATS_SIGNAL]="TERM|usr1|10|"
+	[TWSHIM_ONLY_PROGRAMS]="/usr/bin/curl|a,,b|curl wget|"
+	[TWSHIM_SKIP_PROGRAMS]="curl,|/bin/sh"
 	[TWSHIM_DISABLE]="2|yes"
 )
 
