@@ -17,6 +17,9 @@
  *                      take the first K ports of --bind-self, or K pinned
  *                      ports under the library)
  *   --latency          also print p50_ns and p99_ns of single cycles
+ *   --rate R           with --seconds (one thread): start a cycle every 1/R s
+ *                      instead of back to back; a late cycle starts at once
+ *                      but the schedule never bursts to catch up
  *   --port P           listener port (default 5000)
  *
  * Errors of connect() are counted, never fatal: "plain connect fails after
@@ -36,6 +39,7 @@ struct opts {
 	unsigned long hold;
 	bool latency;
 	unsigned port;
+	unsigned long rate;
 };
 
 struct worker {
@@ -105,10 +109,32 @@ static void count_result(struct worker *w, int err)
 	}
 }
 
+/* --rate: sleep until the next slot; never more than one slot of debt. */
+static void pace(uint64_t *next, uint64_t period)
+{
+	uint64_t now = bench_now_ns();
+	if (now < *next) {
+		struct timespec ts = { (time_t)((*next - now) / 1000000000u), (long)((*next - now) % 1000000000u) };
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	} else if (now > *next + period) {
+		*next = now;
+	}
+	*next += period;
+}
+
 static void *timed_worker(void *arg)
 {
 	struct worker *w = arg;
 	pthread_barrier_wait(&start_barrier);
+	if (w->o->rate) {
+		uint64_t period = 1000000000u / w->o->rate, next = bench_now_ns();
+		while (!atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+			pace(&next, period);
+			count_result(w, cycle(w));
+		}
+		return NULL;
+	}
 	while (!atomic_load_explicit(&stop_flag, memory_order_relaxed))
 		for (int i = 0; i < 64; i++)
 			count_result(w, cycle(w));
@@ -215,6 +241,8 @@ int main(int argc, char **argv)
 			o.threads = bench_ulong_arg(v, "threads"), i++;
 		} else if (v && !strcmp(a, "--hold")) {
 			o.hold = bench_ulong_arg(v, "hold"), i++;
+		} else if (v && !strcmp(a, "--rate")) {
+			o.rate = bench_ulong_arg(v, "rate"), i++;
 		} else if (v && !strcmp(a, "--port")) {
 			o.port = (unsigned)bench_ulong_arg(v, "port"), i++;
 		} else if (v && !strcmp(a, "--bind-self")) {
@@ -227,6 +255,8 @@ int main(int argc, char **argv)
 	}
 	if ((o.count == 0) == (o.seconds == 0) || o.threads == 0 || (o.threads > 1 && !o.seconds))
 		bench_die("give --count N or --seconds S (--threads needs --seconds)");
+	if (o.rate && (!o.seconds || o.threads > 1 || o.rate > 1000000000u))
+		bench_die("--rate needs --seconds and one thread");
 	if (o.bind_self && (o.threads > 1 || o.hold >= o.hi - o.lo + 1))
 		bench_die("--bind-self: one thread, and --hold smaller than the range");
 	bench_raise_nofile(2 * o.hold + 4096);

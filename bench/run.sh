@@ -446,6 +446,16 @@ row "memory (baseline: no library)" "—" "—" \
 	"$(fmt %+d "$ms") KiB RSS at start; $(fmt %+d "$m4") KiB with 4,000 recorded connections (see memory table)" \
 	"report added RSS; fd table proportional to fds used" "reported"
 
+# --- 10. twshim reap (its own section, from bench/reap.sh) ------------------------
+
+REAP_SECTION=
+if [[ -x $TWSHIM ]]; then
+	say "twshim reap"
+	REAP_SECTION=$("$SRC/bench/reap.sh" "$BUILD") || REAP_SECTION="(bench/reap.sh failed)"
+else
+	REAP_SECTION="### \`twshim reap\`: not measured (the twshim command was not built)"
+fi
+
 # --- report ---------------------------------------------------------------------
 
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -521,6 +531,8 @@ cat <<EOF
 EOF
 printf '%s\n' "${MEM_TABLE[@]}"
 echo
+printf '%s\n' "$REAP_SECTION"
+echo
 if [[ -f $SRC/bench/notes.md ]]; then
 	cat "$SRC/bench/notes.md"
 fi
@@ -535,5 +547,6 @@ printf '%s\n' "${SUS_TABLE[@]}"
 echo
 printf '%s\n' "${MEM_TABLE[@]}"
 echo
+printf '%s\n' "$REAP_SECTION"
 say "report written to $REPORT"
 exit 0

@@ -19,8 +19,9 @@
 #endif
 
 #define TCP_TIME_WAIT_STATE 6
-/* destroy requests per send: their acks must fit the receive buffer */
-#define DESTROY_BATCH 64
+/* destroy requests per send: the answers to failed ones must fit the
+ * receive buffer */
+#define DESTROY_BATCH 128
 
 bool tw_have_cap_net_admin(void)
 {
@@ -179,10 +180,12 @@ static int dump(int fd, int family, const struct tw_reap_scope *s, const uint8_t
 	return rc;
 }
 
-/* SOCK_DESTROY for up to DESTROY_BATCH victims in one send; reads one ack
- * each.  The kernel looks the socket up by its 4-tuple and checks the
- * cookie, so a newer connection on the same 4-tuple is never touched
- * (ENOENT, counted as gone). */
+/* SOCK_DESTROY for up to DESTROY_BATCH victims in one send.  The kernel
+ * answers a failed request always, a successful one only when asked: only
+ * the last request asks, and its answer comes after all the others, so a
+ * batch costs one send and (usually) one receive.  The kernel looks each
+ * socket up by its 4-tuple and checks the cookie, so a newer connection on
+ * the same 4-tuple is never touched (ENOENT, counted as gone). */
 static int destroy_batch(int fd, const struct victim *v, size_t n, struct tw_reap_counts *c)
 {
 	struct {
@@ -190,8 +193,8 @@ static int destroy_batch(int fd, const struct victim *v, size_t n, struct tw_rea
 		struct inet_diag_req_v2 r;
 	} msgs[DESTROY_BATCH];
 	char buf[8192];
-	uint32_t base = seq_counter;
-	size_t answered = 0;
+	uint32_t base = seq_counter, last = base + (uint32_t)n - 1;
+	unsigned long failed = 0;
 	int rc;
 
 	seq_counter += (uint32_t)n;
@@ -199,7 +202,7 @@ static int destroy_batch(int fd, const struct victim *v, size_t n, struct tw_rea
 	for (size_t i = 0; i < n; i++) {
 		msgs[i].h.nlmsg_len = sizeof(msgs[i]);
 		msgs[i].h.nlmsg_type = SOCK_DESTROY;
-		msgs[i].h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		msgs[i].h.nlmsg_flags = NLM_F_REQUEST | (i + 1 == n ? NLM_F_ACK : 0);
 		msgs[i].h.nlmsg_seq = base + (uint32_t)i;
 		msgs[i].r.sdiag_family = v[i].family;
 		msgs[i].r.sdiag_protocol = IPPROTO_TCP;
@@ -209,7 +212,7 @@ static int destroy_batch(int fd, const struct victim *v, size_t n, struct tw_rea
 	rc = nl_send(fd, msgs, n * sizeof(msgs[0]));
 	if (rc)
 		return rc;
-	while (answered < n) {
+	for (bool done = false; !done;) {
 		ssize_t got = nl_recv(fd, buf, sizeof(buf));
 		if (got <= 0)
 			return got < 0 ? (int)got : -EPROTO;
@@ -219,10 +222,11 @@ static int destroy_batch(int fd, const struct victim *v, size_t n, struct tw_rea
 			    h->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
 				continue;
 			int err = ((const struct nlmsgerr *)NLMSG_DATA(h))->error;
-			answered++;
-			if (err == 0) {
-				c->reaped++;
-			} else if (err == -ENOENT || err == -ESTALE) {
+			done = done || h->nlmsg_seq == last;
+			if (err == 0)
+				continue;
+			failed++;
+			if (err == -ENOENT || err == -ESTALE) {
 				c->gone++;
 			} else {
 				c->errors++;
@@ -232,6 +236,7 @@ static int destroy_batch(int fd, const struct victim *v, size_t n, struct tw_rea
 			}
 		}
 	}
+	c->reaped += n - failed;
 	return rc;
 }
 
