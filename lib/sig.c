@@ -87,7 +87,8 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *), const sigset_t
 		sa.sa_mask = *mask;
 	else
 		sigemptyset(&sa.sa_mask);
-	sa.sa_flags = (flags & ~SA_RESETHAND) | SA_SIGINFO;
+	/* SA_RESETHAND is emulated (on_stats_signal): ours must stay installed. */
+	sa.sa_flags = (int)(((unsigned)flags & ~(unsigned)SA_RESETHAND) | (unsigned)SA_SIGINFO);
 	return libc_sigaction(sig, &sa, NULL);
 }
 

@@ -66,7 +66,11 @@ static bool parse_states(const char *s, unsigned *out)
 				continue;
 			bool same = true;
 			for (size_t i = 0; i < len && same; i++) {
-				char c = s[i] == '-' ? '_' : (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+				char c = s[i];
+				if (c == '-')
+					c = '_';
+				else if (c >= 'a' && c <= 'z')
+					c = (char)(c - 'a' + 'A');
 				same = c == name[i];
 			}
 			if (same) {
@@ -152,7 +156,7 @@ static void print_prom(const struct stat_opts *o, const struct tw_stat *st)
 		size_t i = 0;
 		if (!name)
 			continue;
-		for (; name[i] && i < sizeof(lower) - 1; i++) /* node_exporter's style: time_wait */
+		for (; i < sizeof(lower) - 1 && name[i]; i++) /* node_exporter's style: time_wait */
 			lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
 		lower[i] = '\0';
 		printf("twshim_tcp_sockets{state=\"%s\"} %lu\n", lower, st->states[s]);
