@@ -152,4 +152,18 @@ else
 	assert_match "copy: the install path" "$out" "library $TWTOOL_INSTALL_LIB: No such file"
 fi
 
+# setuid targets, by the kernel's AT_SECURE rule (tools/target.c, issue
+# 16): root gets no secure-execution mode from a root-owned setuid bit, so
+# the run goes ahead; another user's run is refused with the reason.
+cp /bin/true "$TW_TMP/suid-true" && chmod 4755 "$TW_TMP/suid-true" && chmod 755 "$TW_TMP"
+rc=0
+out=$(tw_tool_run --dry-run --linger=safe -- "$TW_TMP/suid-true" 2>&1) || rc=$?
+assert_eq "setuid target, run by root: status" "$rc" 0
+assert_match "setuid target, run by root: preloaded" "$out" "LD_PRELOAD=$TW_LIB"
+rc=0
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env TWSHIM_LIBRARY="$TW_LIB" \
+	"$TW_TOOL" run --dry-run --linger=safe -- "$TW_TMP/suid-true" 2>&1) || rc=$?
+assert_eq "setuid target, run by another user: status" "$rc" 2
+assert_match "setuid target, run by another user: the reason" "$out" "refused: .*secure-execution mode"
+
 tw_done
