@@ -26,7 +26,7 @@ struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_activ
 				       const struct sockaddr *dst, socklen_t len,
 				       bool program_linger)
 {
-	struct tw_connect_plan plan = { false, false, false, false };
+	struct tw_connect_plan plan = { false, false, false };
 
 	if (!dst || len < sizeof(sa_family_t) ||
 	    (dst->sa_family != AF_INET && dst->sa_family != AF_INET6))
@@ -38,10 +38,8 @@ struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_activ
 	switch (p->linger) {
 	case TW_LINGER_ABORT:
 	case TW_LINGER_TIMEOUT:
-		plan.set_linger = !program_linger;
-		break;
 	case TW_LINGER_SAFE:
-		plan.track_safe = true;
+		plan.set_linger = !program_linger;
 		break;
 	case TW_LINGER_OFF:
 		break;
@@ -53,6 +51,20 @@ struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_activ
 bool tw_apply_linger(int fd, const struct tw_policy *p)
 {
 	int saved = errno;
+	if (p->linger == TW_LINGER_SAFE) {
+		/* do_tcp_setsockopt stores any negative TCP_LINGER2 as -1 */
+		int v = -1;
+		bool ok = libc_setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &v, sizeof(v)) == 0;
+		if (ok) {
+			tw_stat_inc(TW_ST_LINGER2_SET);
+		} else {
+			tw_stat_inc(TW_ST_SIDE_FAILURES);
+			tw_warn("fd %d: setting TCP_LINGER2 failed (errno %d); it closes normally", fd,
+				errno);
+		}
+		errno = saved;
+		return ok;
+	}
 	struct linger lg = {
 		.l_onoff = 1,
 		.l_linger = p->linger == TW_LINGER_TIMEOUT ? (int)p->linger_seconds : 0,
@@ -66,6 +78,21 @@ bool tw_apply_linger(int fd, const struct tw_policy *p)
 	}
 	errno = saved;
 	return ok;
+}
+
+void tw_clear_linger(int fd, const struct tw_policy *p)
+{
+	int saved = errno;
+	struct linger off = { 0, 0 };
+	int zero = 0;
+	int rc = p->linger == TW_LINGER_SAFE
+			 ? libc_setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &zero, sizeof(zero))
+			 : libc_setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+	if (rc != 0) {
+		tw_stat_inc(TW_ST_SIDE_FAILURES);
+		tw_warn("fd %d: undoing the library's linger failed (errno %d)", fd, errno);
+	}
+	errno = saved;
 }
 
 uint64_t tw_socket_cookie(int fd)

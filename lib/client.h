@@ -27,13 +27,14 @@ bool tw_is_tcp_socket(int fd);
 
 struct tw_connect_plan {
 	bool selected;     /* destination selected by the rules */
-	bool set_linger;   /* linger 0/N to set now */
-	bool track_safe;   /* record for the safe close */
+	bool set_linger;   /* linger to set now: SO_LINGER (0/N) or TCP_LINGER2 (safe) */
 	bool pin;          /* bind to a pinned port */
 };
 
 /* Pure: what to do for this destination under policy p, given whether the
- * program set SO_LINGER itself. */
+ * program set the option this mode would set (SO_LINGER for 0/N,
+ * TCP_LINGER2 for safe): the program's own choice is left alone.  safe
+ * never touches SO_LINGER, so a program's own linger keeps working. */
 struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_active,
 				       const struct sockaddr *dst, socklen_t len,
 				       bool program_linger);
@@ -58,9 +59,17 @@ struct tw_connect_op {
 ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 			  const struct tw_connect_op *op);
 
-/* Apply the connect-time linger of modes 0/N.  Returns true on success;
- * a failure is counted and logged.  errno preserved. */
+/* Apply the connect-time linger: SO_LINGER {1,0} or {1,N} for modes 0/N;
+ * for safe TCP_LINGER2 = -1, which makes the kernel answer the ACK of our
+ * FIN with a RST once the socket is orphaned (every fd in every process
+ * closed): no FIN_WAIT2, no TIME_WAIT, and every byte was acknowledged
+ * first (doc/ARCHITECTURE.md).  Returns true on success; a failure is
+ * counted and logged.  errno preserved. */
 bool tw_apply_linger(int fd, const struct tw_policy *p);
+
+/* Undo tw_apply_linger (the socket connects elsewhere after all): SO_LINGER
+ * off, or TCP_LINGER2 back to the system default (0).  errno preserved. */
+void tw_clear_linger(int fd, const struct tw_policy *p);
 
 /* The socket's kernel identity (SO_COOKIE), 0 if fd is not a socket.
  * errno preserved. */

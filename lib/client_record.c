@@ -8,6 +8,7 @@
 #include "client.h"
 #include "log.h"
 #include "real.h"
+#include "runtime.h"
 #include "stats.h"
 
 /* The socket that left this record is gone from fd. */
@@ -61,17 +62,11 @@ struct tw_fd_entry *tw_fd_claim(int fd)
 
 void tw_client_undo(int fd, struct tw_fd_entry *e, uint32_t flags, uint64_t cookie)
 {
-	const uint32_t connect_flags = TW_FD_CONNECTED | TW_FD_SAFE | TW_FD_PINNED | TW_FD_LINGER_SET;
+	const uint32_t connect_flags = TW_FD_CONNECTED | TW_FD_PINNED | TW_FD_LINGER_SET;
 	int saved = errno;
 
-	if (flags & TW_FD_LINGER_SET) {
-		struct linger off = { 0, 0 };
-		if (libc_setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off)) != 0) {
-			tw_stat_inc(TW_ST_SIDE_FAILURES);
-			tw_warn("fd %d: resetting SO_LINGER for a new destination failed (errno %d)", fd,
-				errno);
-		}
-	}
+	if (flags & TW_FD_LINGER_SET)
+		tw_clear_linger(fd, &tw_rt.policy);
 	/* The socket keeps a port it was bound to (the kernel cannot unbind),
 	 * but the (port, old destination) pair is free again. */
 	if (flags & TW_FD_PINNED)
@@ -102,7 +97,5 @@ void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ti
 	uint32_t old = atomic_load_explicit(&e->flags, memory_order_relaxed);
 	/* Keep what the program did to this socket; the port question is settled. */
 	atomic_store_explicit(&e->flags, (old & ~TW_FD_DEFERRED_PORT) | add, memory_order_release);
-	if (add & TW_FD_SAFE)
-		tw_stat_inc(TW_ST_SAFE_TRACKED);
 	errno = saved;
 }

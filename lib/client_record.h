@@ -29,14 +29,14 @@ struct tw_fd_entry *tw_fd_claim(int fd);
 
 /* fd's socket, recorded as connected to another destination, connects
  * again (after connect(AF_UNSPEC), or a failed attempt): undo what the
- * library did for the old destination — SO_LINGER it set goes back to off,
- * the port reservation is released, the safe close is forgotten — so the
- * new destination gets exactly its own plan. */
+ * library did for the old destination — SO_LINGER or TCP_LINGER2 it set
+ * goes back to the default, the port reservation is released — so the new
+ * destination gets exactly its own plan. */
 void tw_client_undo(int fd, struct tw_fd_entry *e, uint32_t flags, uint64_t cookie);
 
 /* Record fd's socket after a connect to the destination with key `key`
- * that is done or under way: TW_FD_CONNECTED plus add (TW_FD_SAFE,
- * TW_FD_LINGER_SET), and the pinned-port reservation of t. */
+ * that is done or under way: TW_FD_CONNECTED plus add (TW_FD_LINGER_SET),
+ * and the pinned-port reservation of t. */
 void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ticket *t);
 
 #endif

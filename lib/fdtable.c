@@ -78,16 +78,6 @@ int tw_fd_limit(void)
 	return atomic_load_explicit(&chunk_limit, memory_order_acquire) << CHUNK_SHIFT;
 }
 
-void tw_fd_mark_all(uint32_t flag)
-{
-	int limit = tw_fd_limit();
-	for (int fd = 0; fd < limit; fd++) {
-		struct tw_fd_entry *e = tw_fd_peek(fd);
-		if (e && atomic_load_explicit(&e->flags, memory_order_relaxed))
-			atomic_fetch_or_explicit(&e->flags, flag, memory_order_relaxed);
-	}
-}
-
 bool tw_fd_cookie_in_use(uint64_t cookie, int except_fd)
 {
 	if (!cookie)

@@ -16,17 +16,16 @@
 #include <stdint.h>
 
 enum tw_fd_flag {
-	TW_FD_SAFE = 1u << 0,             /* close goes through the safe decision */
+	TW_FD_PROGRAM_LINGER2 = 1u << 0,  /* the program set TCP_LINGER2 itself */
 	TW_FD_PINNED = 1u << 1,           /* holds a (port, destination) reservation */
 	TW_FD_PROGRAM_LINGER = 1u << 2,   /* the program set SO_LINGER itself */
 	TW_FD_PROGRAM_REUSEADDR = 1u << 3,/* the program set SO_REUSEADDR itself */
 	TW_FD_PROGRAM_REUSEPORT = 1u << 4,/* the program set SO_REUSEPORT itself */
 	TW_FD_DUPED = 1u << 5,            /* another fd of this process may share the socket */
-	TW_FD_FORKED = 1u << 6,           /* another process may share the socket */
 	TW_FD_DEFERRED_PORT = 1u << 7,    /* program bound ADDR:0; port chosen at connect */
 	TW_FD_PROGRAM_NO_PORT = 1u << 8,  /* the program set IP_BIND_ADDRESS_NO_PORT itself */
 	TW_FD_CONNECTED = 1u << 9,        /* its connect() to pin_key was handled (once) */
-	TW_FD_LINGER_SET = 1u << 10,      /* the library set SO_LINGER at that connect */
+	TW_FD_LINGER_SET = 1u << 10,      /* the library set SO_LINGER/TCP_LINGER2 at that connect */
 };
 
 struct tw_fd_entry {
@@ -68,9 +67,6 @@ struct tw_fd_entry *tw_fd_get(int fd);
 /* Atomically take the entry's contents and clear it; returns the flags that
  * were there (0: nothing was recorded).  *out may be NULL. */
 uint32_t tw_fd_take(int fd, struct tw_fd_entry *out);
-/* Set flag on every entry that has any flag (fork: both processes now hold
- * the sockets). */
-void tw_fd_mark_all(uint32_t flag);
 /* Is another entry (not except_fd) recording the same socket? */
 bool tw_fd_cookie_in_use(uint64_t cookie, int except_fd);
 /* Clear mask on every other entry (not except_fd) recording the same

@@ -1,4 +1,6 @@
-/* twshim — every close path an interposer can see.
+/* twshim — every close path an interposer can see, for the port
+ * reservations of pinned sockets (record_close.h).  TWSHIM_LINGER=safe
+ * depends on none of these: the kernel acts at the final release.
  *
  * Each calls tw_fd_before_close() for the fds it is about to close; for an
  * fd the library never recorded that is one load, no system call.  All of
@@ -9,13 +11,12 @@
 #include <linux/close_range.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdio_ext.h>
 #include <unistd.h>
 
 #include "fdtable.h"
 #include "hook.h"
 #include "real.h"
-#include "safe_close.h"
+#include "record_close.h"
 #include "stats.h"
 
 TW_EXPORT int close(int fd)
@@ -37,11 +38,8 @@ TW_EXPORT int fclose(FILE *stream)
 	if (stream) {
 		int saved = errno;
 		int fd = fileno(stream);
-		if (fd >= 0 && tw_fd_has_record(fd)) {
-			/* With output still buffered, fclose() itself writes it
-			 * after any check we could make: close normally. */
-			tw_fd_before_close_as(fd, __fpending(stream) == 0);
-		}
+		if (fd >= 0 && tw_fd_has_record(fd))
+			tw_fd_before_close(fd);
 		errno = saved;
 	}
 	return libc_fclose(stream);

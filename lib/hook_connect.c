@@ -1,5 +1,5 @@
-/* twshim — connect(): linger, pinning and safe-close records for client
- * sockets; tw_client_connect() is shared with the TCP Fast Open sends
+/* twshim — connect(): linger (SO_LINGER, or TCP_LINGER2 for safe), pinning
+ * and records for client sockets; tw_client_connect() is shared with the TCP Fast Open sends
  * (hook_send.c), which connect too. */
 #include <errno.h>
 #include <stdatomic.h>
@@ -39,11 +39,12 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 		tw_client_undo(fd, e, flags, cookie);
 		flags = atomic_load_explicit(&e->flags, memory_order_acquire);
 	}
+	/* The program's own choice of the option this mode sets is kept. */
+	uint32_t own = tw_rt.policy.linger == TW_LINGER_SAFE ? TW_FD_PROGRAM_LINGER2
+							     : TW_FD_PROGRAM_LINGER;
 	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_active(), dst, len,
-						      (flags & TW_FD_PROGRAM_LINGER) != 0);
-	/* Options and binds must only ever touch TCP sockets.  A plan that only
-	 * records the socket for the safe close needs no check here: the
-	 * TCP_INFO read at close refuses anything that is not TCP. */
+						      (flags & own) != 0);
+	/* Options and binds must only ever touch TCP sockets. */
 	bool acts_now = plan.set_linger || plan.pin;
 	if (!plan.selected || (acts_now && !tw_is_tcp_socket(fd))) {
 		/* No record for sockets left alone (no system call for them):
@@ -59,7 +60,7 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	bool linger_set = false;
 	if (plan.set_linger)
 		linger_set = tw_apply_linger(fd, &tw_rt.policy);
-	else if (flags & TW_FD_PROGRAM_LINGER)
+	else if (flags & own)
 		tw_stat_inc(TW_ST_LINGER_KEPT);
 
 	struct tw_pin_ticket ticket = { false, 0, 0 };
@@ -74,13 +75,11 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 		rc = tw_pin_after_connect(fd, rc, &err, &ticket, op);
 
 	if (rc >= 0 || tw_connect_pending_or_done(-1, err)) {
-		tw_client_record(fd, (plan.track_safe ? TW_FD_SAFE : 0) |
-				     (linger_set ? TW_FD_LINGER_SET : 0), key, &ticket);
+		tw_client_record(fd, linger_set ? TW_FD_LINGER_SET : 0, key, &ticket);
 	} else if (linger_set) {
 		/* Failed for good: the socket may be connected again elsewhere
 		 * (an excluded destination must not inherit our linger). */
-		struct linger off = { 0, 0 };
-		libc_setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
+		tw_clear_linger(fd, &tw_rt.policy);
 	}
 	errno = err;
 	return rc;

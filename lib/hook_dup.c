@@ -16,7 +16,7 @@
 #include "pin.h"
 #include "hook.h"
 #include "real.h"
-#include "safe_close.h"
+#include "record_close.h"
 
 TW_EXPORT int dup(int oldfd)
 {

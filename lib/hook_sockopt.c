@@ -3,6 +3,7 @@
  * value is the kernel's to validate (EFAULT), and never read here. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
 
@@ -20,6 +21,8 @@ static uint32_t program_choice_flag(int level, int name)
 		return TW_FD_PROGRAM_REUSEADDR;
 	if (level == SOL_SOCKET && name == SO_REUSEPORT)
 		return TW_FD_PROGRAM_REUSEPORT;
+	if (level == IPPROTO_TCP && name == TCP_LINGER2)
+		return TW_FD_PROGRAM_LINGER2;
 	if (level == IPPROTO_IP && name == IP_BIND_ADDRESS_NO_PORT)
 		return TW_FD_PROGRAM_NO_PORT;
 	return 0;

@@ -2,7 +2,6 @@
 #include "runtime.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +11,6 @@
 #include "fmt.h"
 #include "log.h"
 #include "pin.h"
-#include "safe_close.h"
 #include "sig.h"
 #include "stats.h"
 
@@ -27,13 +25,6 @@ static const char *lookup_secure_env(const char *name, void *ctx)
 	(void)ctx;
 	/* secure_getenv: a setuid program must not be steerable by its caller. */
 	return secure_getenv(name);
-}
-
-/* After fork both processes hold every socket: an RST decided in one could
- * cut data the other still sends, so those sockets close normally. */
-static void after_fork(void)
-{
-	tw_fd_mark_all(TW_FD_FORKED);
 }
 
 static const char *linger_name(const struct tw_policy *p)
@@ -109,11 +100,8 @@ void tw_runtime_init(void)
 		return;
 	}
 	bool pin = tw_rt.policy.ports != TW_PORTS_OFF && tw_pin_init(&tw_rt.policy);
-	tw_rt.safe_close = tw_rt.policy.linger == TW_LINGER_SAFE;
 	tw_rt.client_actions = tw_rt.policy.linger != TW_LINGER_OFF || pin;
 	tw_rt.reuse_actions = tw_rt.policy.reuseaddr || tw_rt.policy.reuseport;
-	if (tw_rt.safe_close || pin)
-		pthread_atfork(NULL, after_fork, after_fork);
 	tw_sig_init(tw_rt.policy.stats_signal);
 	atomic_store_explicit(&tw_rt_active, true, memory_order_release);
 	if (tw_log_enabled(TW_LOG_INFO))
@@ -124,7 +112,5 @@ void tw_runtime_fini(void)
 {
 	if (!tw_active())
 		return;
-	if (tw_rt.safe_close)
-		tw_safe_exit_pass();
 	tw_stats_log_summary(NULL, false);
 }

@@ -11,7 +11,6 @@ struct tw_runtime {
 	struct tw_policy policy;
 	bool client_actions; /* linger or pinning active for connects */
 	bool reuse_actions;  /* SO_REUSEADDR/SO_REUSEPORT on bind */
-	bool safe_close;     /* TWSHIM_LINGER=safe */
 };
 
 extern struct tw_runtime tw_rt;
@@ -27,7 +26,7 @@ static inline bool tw_active(void)
 /* Parse the environment (secure_getenv), print diagnostics, resolve the
  * pinned range, set tw_rt and switch tw_active() on.  Idempotent. */
 void tw_runtime_init(void);
-/* Exit: the safe pass over still-open sockets, then the summary line. */
+/* Exit: the summary line. */
 void tw_runtime_fini(void);
 
 #endif

@@ -9,17 +9,8 @@ enum tw_stat {
 	TW_ST_CONNECTS,          /* client sockets connecting to IPv4/IPv6 destinations (once each) */
 	TW_ST_MATCHED,           /* ... whose destination the rules select */
 	TW_ST_LINGER_SET,        /* SO_LINGER set at connect (modes 0 and N) */
-	TW_ST_LINGER_KEPT,       /* program's own SO_LINGER left alone */
-	TW_ST_SAFE_TRACKED,      /* sockets recorded for the safe close (TCP is checked at close) */
-	TW_ST_RST_IMMEDIATE,     /* safe: RST, nothing was in flight */
-	TW_ST_RST_AFTER_DRAIN,   /* safe: RST after waiting for ACKs */
-	TW_ST_NORMAL_PENDING,    /* safe: normal close, data still in flight */
-	TW_ST_NORMAL_PEER_CLOSED,/* safe: normal close, peer closed first */
-	TW_ST_NORMAL_STATE,      /* safe: normal close, not established */
-	TW_ST_NORMAL_PROGRAM_LINGER, /* safe: program's own linger */
-	TW_ST_NORMAL_SHARED,     /* safe: socket still held elsewhere */
-	TW_ST_NORMAL_RECYCLED,   /* safe: fd no longer the recorded socket */
-	TW_ST_EXIT_PASS,         /* safe: sockets handled by the exit pass */
+	TW_ST_LINGER_KEPT,       /* program's own SO_LINGER (0/N) or TCP_LINGER2 (safe) left alone */
+	TW_ST_LINGER2_SET,       /* safe: TCP_LINGER2=-1 set at connect */
 	TW_ST_PINNED,            /* connects bound to a pinned port */
 	TW_ST_PIN_RETRIES,       /* bind attempts that hit a busy port */
 	TW_ST_PIN_REPLACED,      /* sockets replaced after EADDRNOTAVAIL */

@@ -60,12 +60,12 @@ static void describe(const char *name, const struct tw_policy *p, unsigned eph_h
 	} else if (!strcmp(name, "TWSHIM_LINGER")) {
 		switch (p->linger) {
 		case TW_LINGER_OFF: snprintf(buf, len, "normal close (the closing side keeps TIME_WAIT)"); break;
-		case TW_LINGER_SAFE: snprintf(buf, len, "RST once all sent data is acknowledged (wait up to %u ms), else normal close", p->drain_ms); break;
+		case TW_LINGER_SAFE: snprintf(buf, len, "TCP_LINGER2=-1 at connect: after the last close anywhere, the kernel sends RST once our FIN (so every byte) is acknowledged"); break;
 		case TW_LINGER_ABORT: snprintf(buf, len, "SO_LINGER {1,0} at connect: RST at close, unsent data discarded"); break;
 		case TW_LINGER_TIMEOUT: snprintf(buf, len, "SO_LINGER {1,%u} at connect: close waits up to %u s for unsent data", p->linger_seconds, p->linger_seconds); break;
 		}
 	} else if (!strcmp(name, "TWSHIM_DRAIN_MS")) {
-		snprintf(buf, len, "%u ms%s", p->drain_ms, p->linger == TW_LINGER_SAFE ? "" : " (used only with TWSHIM_LINGER=safe)");
+		snprintf(buf, len, "%u ms (accepted, no effect: safe no longer waits in close)", p->drain_ms);
 	} else if (!strcmp(name, "TWSHIM_PORTS")) {
 		if (p->ports == TW_PORTS_OFF)
 			snprintf(buf, len, "off: the kernel chooses source ports");

@@ -36,7 +36,7 @@ static void usage(FILE *f)
 	      "TWSHIM_LIBRARY overrides both.\n"
 	      "\n"
 	      "  --linger=off|safe|0|N    TWSHIM_LINGER: close without TIME_WAIT\n"
-	      "  --drain-ms=MS            TWSHIM_DRAIN_MS: safe mode's wait for acknowledgements\n"
+	      "  --drain-ms=MS            TWSHIM_DRAIN_MS: accepted, no effect (safe never waits)\n"
 	      "  --ports=off|above|LO-HI  TWSHIM_PORTS: pin client source ports\n"
 	      "  --reuseaddr[=0|1]        TWSHIM_REUSEADDR: SO_REUSEADDR before bind()\n"
 	      "  --reuseport[=0|1]        TWSHIM_REUSEPORT: SO_REUSEPORT before bind()\n"

@@ -314,14 +314,6 @@ int tw_supervise_exec(const struct tw_policy *p, char *const argv[])
 	tw_log_configure(p->log_level, p->log_file, false);
 	tw_debug("supervise: PIDFD_THREAD %s", k.pidfd_thread ? "yes" :
 		 "no (thread group leader via /proc)");
-	/* Said whatever TWSHIM_LOG is: the user asked for something that is
-	 * not done. */
-	if (p->linger == TW_LINGER_SAFE && !p->disabled)
-		say("twshim: supervise: TWSHIM_LINGER=safe needs every close() and is not "
-		    "applied under --supervise: sockets close normally (no data lost, "
-		    "TIME_WAIT kept)%s", p->ports == TW_PORTS_OFF ?
-		    "; use TWSHIM_LINGER=0 or TWSHIM_PORTS to avoid port exhaustion" :
-		    "; TWSHIM_PORTS still applies");
 	s.st = tw_sup_state_new(p, &k);
 	if (!s.st) {
 		say("twshim: supervise: out of memory");

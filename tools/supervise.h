@@ -14,14 +14,9 @@
  * What it covers and what it does not:
  * - TWSHIM_LINGER=0 and N: SO_LINGER set at connect, as in the library;
  *   covers every close path, exit included.
- * - TWSHIM_LINGER=safe is NOT offered under supervision: it needs to see
- *   every close(), and trapping close() costs +15-18 µs on every close of
- *   the target, files and pipes included (kernel-facts.md), plus a drain
- *   wait that a single supervisor would have to run for all threads.
- *   Instead `safe` maps to the lossless choice available at connect time:
- *   no linger (the kernel's normal close, nothing lost, TIME_WAIT stays),
- *   while TWSHIM_PORTS, when set, still keeps the program off the ephemeral
- *   range and free of EADDRNOTAVAIL.  One warning line says so at start.
+ * - TWSHIM_LINGER=safe: TCP_LINGER2 = -1 set at connect, as in the library;
+ *   the kernel acts at the final release, so no close() is trapped and the
+ *   guarantee is the library's (doc/ARCHITECTURE.md).
  * - TWSHIM_PORTS: pinned with the library's allocator; the supervisor never
  *   sees closes, so reservations are released lazily (oldest first once as
  *   many are held as the range has ports).  A pinned connect that fails

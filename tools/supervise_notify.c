@@ -5,6 +5,7 @@
  * the target's socket plus the sockaddr it passed". */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,10 +149,32 @@ static void held_push(struct tw_sup_state *st, const struct tw_pin_ticket *t)
 	st->held_n++;
 }
 
-/* Did the program set SO_LINGER itself?  Asked of the kernel: the library's
- * fd table is per process and says nothing about the target. */
-static bool program_set_linger(int fd)
+/* Did the program set the option this mode sets?  Asked of the kernel:
+ * the library's fd table is per process and says nothing about the target.
+ * SO_LINGER (0/N) shows whether it is on.  TCP_LINGER2 (safe) reads back
+ * tcp_fin_timeout when never set, so a program's own value shows only when
+ * it differs from that (-1 means already set: nothing to do either). */
+static bool program_set_linger(int fd, const struct tw_policy *p)
 {
+	if (p->linger == TW_LINGER_SAFE) {
+		static int fin_timeout = -1; /* read once: the supervisor's namespace */
+		int v = 0;
+		socklen_t len = sizeof(v);
+
+		if (getsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &v, &len) != 0)
+			return false;
+		if (v < 0)
+			return true;
+		if (fin_timeout < 0) {
+			FILE *f = fopen("/proc/sys/net/ipv4/tcp_fin_timeout", "re");
+
+			if (!f || fscanf(f, "%d", &fin_timeout) != 1)
+				fin_timeout = 0;
+			if (f)
+				fclose(f);
+		}
+		return fin_timeout > 0 && v != fin_timeout;
+	}
 	struct linger lg;
 	socklen_t len = sizeof(lg);
 
@@ -223,14 +246,13 @@ static void apply_connect(struct tw_sup_state *st, int fd, const struct sockaddr
 		st->counts.skipped++;
 		return;
 	}
-	plan = tw_plan_connect(st->p, st->pin_active, dst, len, program_set_linger(fd));
+	plan = tw_plan_connect(st->p, st->pin_active, dst, len, program_set_linger(fd, st->p));
 	if (!plan.selected) {
 		st->counts.skipped++;
 		return;
 	}
 	if (plan.pin && st->held_cap > 0)
 		pin(st, fd, dst, len);
-	/* plan.track_safe is ignored on purpose: see supervise.h. */
 	if (plan.set_linger)
 		tw_apply_linger(fd, st->p);
 	st->counts.applied++;

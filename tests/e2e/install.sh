@@ -27,7 +27,7 @@ assert_eq "pkg-config path is the installed file" "$dest$preload" "$lib"
 assert_eq "installed library exports the same symbols as the built one" \
 	"$(nm -D --defined-only "$lib" | awk '{print $NF}' | sort | tr '\n' ' ')" \
 	"$(nm -D --defined-only "$TW_LIB" | awk '{print $NF}' | sort | tr '\n' ' ')"
-for f in bin/twshim include/twshim/policy.h include/twshim/decide.h include/twshim/ports.h \
+for f in bin/twshim include/twshim/policy.h include/twshim/ports.h \
 	share/man/man1/twshim.1 share/man/man7/libtwshim.7; do
 	assert_eq "installed: $f" "$(find "$dest" -path "*/$f" | wc -l)" 1
 done

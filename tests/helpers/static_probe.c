@@ -119,7 +119,23 @@ static long now_us(void)
 
 struct opts {
 	bool request, linger0, fork, exec;
+	long upload; /* bytes written after connect, then close at once */
 };
+
+static bool upload(int fd, long n)
+{
+	static const char zeros[65536];
+
+	while (n > 0) {
+		ssize_t w = write(fd, zeros, n < (long)sizeof(zeros) ? (size_t)n : sizeof(zeros));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		n -= w;
+	}
+	return true;
+}
 
 static bool one_request(int fd)
 {
@@ -178,7 +194,7 @@ static int probe(const char *addr, int port, long count, const struct opts *o)
 			if (p > lmax)
 				lmax = p;
 		}
-		if (o->request && !one_request(fd)) {
+		if ((o->request && !one_request(fd)) || (o->upload > 0 && !upload(fd, o->upload))) {
 			if (!first_err)
 				first_err = errno ? errno : EPIPE;
 			failed++;
@@ -300,7 +316,7 @@ int main(int argc, char **argv)
 		return bindcheck(parse_port(argv[2]));
 	if (argc < 5 || strcmp(argv[1], "probe") != 0) {
 		fprintf(stderr, "usage: static_probe serve PORT | bindcheck PORT | "
-			"probe ADDR PORT COUNT [request] [linger0] [fork] [exec]\n");
+			"probe ADDR PORT COUNT [request] [linger0] [fork] [exec] [upload=BYTES]\n");
 		return 2;
 	}
 	count = strtol(argv[4], NULL, 10);
@@ -313,6 +329,8 @@ int main(int argc, char **argv)
 			o.fork = true;
 		else if (strcmp(argv[i], "exec") == 0)
 			o.fork = o.exec = true;
+		else if (strncmp(argv[i], "upload=", 7) == 0)
+			o.upload = strtol(argv[i] + 7, NULL, 10);
 		else {
 			fprintf(stderr, "static_probe: unknown option '%s'\n", argv[i]);
 			return 2;

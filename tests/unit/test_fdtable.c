@@ -32,11 +32,11 @@ START_TEST(get_creates_and_take_clears)
 	e->pin_port = 61000;
 	e->pin_key = 42;
 	atomic_store(&e->cookie, 99);
-	atomic_store(&e->flags, TW_FD_SAFE | TW_FD_PINNED);
+	atomic_store(&e->flags, TW_FD_PROGRAM_LINGER2 | TW_FD_PINNED);
 
 	struct tw_fd_entry out;
 	uint32_t flags = tw_fd_take(70000, &out);
-	ck_assert_uint_eq(flags, TW_FD_SAFE | TW_FD_PINNED);
+	ck_assert_uint_eq(flags, TW_FD_PROGRAM_LINGER2 | TW_FD_PINNED);
 	ck_assert_uint_eq(out.pin_port, 61000);
 	ck_assert_uint_eq(out.pin_key, 42);
 	ck_assert_uint_eq(atomic_load(&out.cookie), 99);
@@ -46,25 +46,13 @@ START_TEST(get_creates_and_take_clears)
 }
 END_TEST
 
-START_TEST(mark_all_touches_only_recorded_entries)
-{
-	struct tw_fd_entry *a = tw_fd_get(10), *b = tw_fd_get(11);
-	atomic_store(&a->flags, TW_FD_SAFE);
-	atomic_store(&b->flags, 0);
-	tw_fd_mark_all(TW_FD_FORKED);
-	ck_assert_uint_eq(atomic_load(&a->flags), TW_FD_SAFE | TW_FD_FORKED);
-	ck_assert_uint_eq(atomic_load(&b->flags), 0);
-	tw_fd_take(10, NULL);
-}
-END_TEST
-
 START_TEST(cookie_in_use_finds_duplicates)
 {
 	struct tw_fd_entry *a = tw_fd_get(20), *b = tw_fd_get(21);
 	atomic_store(&a->cookie, 777);
-	atomic_store(&a->flags, TW_FD_SAFE | TW_FD_DUPED);
+	atomic_store(&a->flags, TW_FD_PINNED | TW_FD_DUPED);
 	atomic_store(&b->cookie, 777);
-	atomic_store(&b->flags, TW_FD_SAFE | TW_FD_DUPED);
+	atomic_store(&b->flags, TW_FD_PINNED | TW_FD_DUPED);
 	ck_assert(tw_fd_cookie_in_use(777, 20));
 	tw_fd_take(21, NULL);
 	ck_assert(!tw_fd_cookie_in_use(777, 20));
@@ -108,17 +96,20 @@ START_TEST(plan_follows_linger_mode)
 
 	p.linger = TW_LINGER_ABORT;
 	struct tw_connect_plan plan = tw_plan_connect(&p, false, sa, sizeof(d), false);
-	ck_assert(plan.selected && plan.set_linger && !plan.track_safe && !plan.pin);
+	ck_assert(plan.selected && plan.set_linger && !plan.pin);
 	plan = tw_plan_connect(&p, false, sa, sizeof(d), true);
 	ck_assert(plan.selected && !plan.set_linger); /* the program's linger wins */
 
+	/* safe: TCP_LINGER2 at connect, unless the program set it itself */
 	p.linger = TW_LINGER_SAFE;
 	plan = tw_plan_connect(&p, true, sa, sizeof(d), false);
-	ck_assert(plan.track_safe && !plan.set_linger && plan.pin);
+	ck_assert(plan.set_linger && plan.pin);
+	plan = tw_plan_connect(&p, true, sa, sizeof(d), true);
+	ck_assert(plan.selected && !plan.set_linger && plan.pin);
 
 	p.linger = TW_LINGER_OFF;
 	plan = tw_plan_connect(&p, true, sa, sizeof(d), false);
-	ck_assert(plan.selected && !plan.track_safe && !plan.set_linger && plan.pin);
+	ck_assert(plan.selected && !plan.set_linger && plan.pin);
 }
 END_TEST
 
@@ -168,7 +159,6 @@ Suite *tw_unit_suite(void)
 	TCase *tc = tcase_create("table");
 	tcase_add_test(tc, peek_of_unused_chunk_is_null);
 	tcase_add_test(tc, get_creates_and_take_clears);
-	tcase_add_test(tc, mark_all_touches_only_recorded_entries);
 	tcase_add_test(tc, cookie_in_use_finds_duplicates);
 	tcase_add_test(tc, concurrent_chunk_creation_agrees);
 	suite_add_tcase(s, tc);

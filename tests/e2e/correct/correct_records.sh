@@ -61,8 +61,8 @@ assert_eq "non-blocking, safe + pinning: connections" "$(tail -n 1 "$TW_TMP/nbs"
 assert_eq "non-blocking, safe + pinning: sockets counted" "$(tw_field "$summary" connects)" 20
 assert_eq "non-blocking, safe + pinning: matched" "$(tw_field "$summary" matched)" 20
 assert_eq "non-blocking, safe + pinning: pinned" "$(tw_field "$summary" pinned)" 20
-assert_eq "non-blocking, safe + pinning: recorded for the safe close" \
-	"$(tw_field "$summary" safe_tracked)" 20
+assert_eq "non-blocking, safe + pinning: TCP_LINGER2 set (once per socket)" \
+	"$(tw_field "$summary" linger2_set)" 20
 tw_server_stop M
 
 tw_done

@@ -1,14 +1,18 @@
 /* twsafe-linger — a client that chooses its own SO_LINGER.
  *
- *   twsafe-linger [-a ADDR] -p PORT [-l ONOFF,SECS] [-w before|after]
+ *   twsafe-linger [-a ADDR] -p PORT [-l ONOFF,SECS] [-w before|after] [-2 SECS]
  *
  * Connects, sets SO_LINGER {ONOFF,SECS} before or after connect() (-w,
  * default before; without -l it never sets it), sends "hello\n", reads the
- * reply line, and closes first with close().  Prints what getsockopt says
- * right after connect() and right before close():
- *   connect_onoff=N connect_linger=N close_onoff=N close_linger=N replied=0|1
+ * reply line, and closes first with close().  -2 sets TCP_LINGER2 to SECS
+ * before connect().  Prints what getsockopt says right after connect() and
+ * right before close():
+ *   connect_onoff=N connect_linger=N close_onoff=N close_linger=N
+ *   close_linger2=N replied=0|1
  * Exit status 0 when the exchange worked. */
 #include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,9 +62,9 @@ int main(int argc, char **argv)
 	unsigned port = 0;
 	bool have_linger = false, before = true;
 	struct linger want = { 0, 0 };
-	int c;
+	int c, linger2 = 0;
 
-	while ((c = getopt(argc, argv, "a:p:l:w:")) != -1) {
+	while ((c = getopt(argc, argv, "a:p:l:w:2:")) != -1) {
 		switch (c) {
 		case 'a': addr = optarg; break;
 		case 'p': port = (unsigned)twsafe_num("twsafe-linger", optarg, 65535); break;
@@ -75,6 +79,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'w': before = strcmp(optarg, "after") != 0; break;
+		case '2': linger2 = (int)twsafe_num("twsafe-linger", optarg, 3600); break;
 		default:
 			fputs("usage: twsafe-linger [-a ADDR] -p PORT [-l ONOFF,SECS] [-w before|after]\n",
 			      stderr);
@@ -97,6 +102,10 @@ int main(int argc, char **argv)
 	}
 	if (have_linger && before)
 		set_linger(fd, want);
+	if (linger2 && setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &linger2, sizeof linger2) < 0) {
+		perror("twsafe-linger: setsockopt TCP_LINGER2");
+		return 2;
+	}
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		perror("twsafe-linger: connect");
 		return 1;
@@ -106,8 +115,13 @@ int main(int argc, char **argv)
 		set_linger(fd, want);
 	bool replied = exchange(fd);
 	struct linger at_close = current(fd);
-	printf("connect_onoff=%d connect_linger=%d close_onoff=%d close_linger=%d replied=%d\n",
-	       at_connect.l_onoff, at_connect.l_linger, at_close.l_onoff, at_close.l_linger,
+	int l2 = 0;
+	socklen_t l2len = sizeof l2;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &l2, &l2len) < 0)
+		perror("twsafe-linger: getsockopt TCP_LINGER2");
+	printf("connect_onoff=%d connect_linger=%d close_onoff=%d close_linger=%d close_linger2=%d "
+	       "replied=%d\n",
+	       at_connect.l_onoff, at_connect.l_linger, at_close.l_onoff, at_close.l_linger, l2,
 	       replied ? 1 : 0);
 	fflush(stdout);
 	close(fd);

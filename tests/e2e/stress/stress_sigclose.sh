@@ -33,6 +33,6 @@ assert_eq "source ports outside $ST_PIN" \
 	$(($(st_port main 7310 outside) + $(st_port main 7311 outside))) 0
 assert_eq "client TIME_WAIT to :7310 (workers)" "$(tw_tw_count dport = :7310)" 0
 assert_eq "client TIME_WAIT to :7311 (closed in the handler)" "$(tw_tw_count dport = :7311)" 0
-assert_eq "handler-closed sockets the server saw reset" "$(st_port main 7311 rst)" \
+assert_eq "handler-closed sockets the server saw end with EOF" "$(st_port main 7311 eof)" \
 	"$(st_port main 7311 conns)"
 tw_done

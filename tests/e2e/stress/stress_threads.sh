@@ -32,7 +32,7 @@ assert_eq "connections completed" "$(tw_field "$out" conns)" "$total"
 assert_eq "connections the server accepted" "$(st_port main 7101 conns)" "$total"
 assert_eq "source ports outside $ST_PIN (kernel's peer address at accept)" \
 	"$(st_port main 7101 outside)" 0
-assert_eq "closes the server saw as reset (safe mode RST)" "$(st_port main 7101 rst)" "$total"
+assert_eq "closes the server saw as EOF (safe: FIN first, RST after its ACK)" "$(st_port main 7101 eof)" "$total"
 assert_eq "client TIME_WAIT to :7101" "$(tw_tw_count dport = :7101)" 0
 assert_eq "server TIME_WAIT on :7101" "$(tw_tw_count sport = :7101)" 0
 assert_eq "listener SO_REUSEADDR set by the library" "$(st_port main 7101 reuseaddr)" 1

@@ -11,10 +11,9 @@
 #   supervised, TWSHIM_PORTS=50000-50019: every connection succeeds, every
 #     source port (the probe's getsockname and the kernel's TIME_WAIT
 #     entries) lies in the range;
-#   supervised, TWSHIM_LINGER=safe (not offered under supervision: it would
-#     need every close() trapped) with TWSHIM_PORTS: one warning, normal
-#     closes (the server sees EOF, never a reset: nothing can be lost), no
-#     failure, ports in the range.
+#   supervised, TWSHIM_LINGER=safe with TWSHIM_PORTS: no failure, ports in
+#     the range, the server sees EOF (never a reset: nothing can be lost)
+#     and no TIME_WAIT is left (sup_safe.sh tests safe alone).
 
 # shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
@@ -73,7 +72,8 @@ tw_log "supervised safe+pinning: $line"
 assert_eq "safe: supervisor exit status" "$rc" 0
 assert_eq "safe: failures" "$(tw_field "$line" failed)" 0
 sup_ports_in_range "safe" "$line" 50000 50019
-assert_eq "safe: server saw EOF (normal close)" "$(tw_field "$TW_SUMMARY_D" eof)" "$N"
-assert_match "safe: warning" "$(cat "$TW_TMP/safe.err")" 'TWSHIM_LINGER=safe .* not applied under --supervise'
+assert_eq "safe: server saw EOF" "$(tw_field "$TW_SUMMARY_D" eof)" "$N"
+tw_settle 7004
+assert_eq "safe: client TIME_WAIT" "$(tw_tw_count dport = :7004)" 0
 
 tw_done

@@ -72,7 +72,7 @@ func (r *result) port(p int) {
 	r.mu.Unlock()
 }
 
-func once(r *result, addr string, timeout time.Duration, request, linger0 bool) {
+func once(r *result, addr string, timeout time.Duration, request, linger0 bool, upload int) {
 	atomic.AddInt64(&r.attempted, 1)
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
@@ -100,6 +100,14 @@ func once(r *result, addr string, timeout time.Duration, request, linger0 bool) 
 			return
 		}
 	}
+	if upload > 0 {
+		// Write everything, then close at once (deferred): what the
+		// kernel still has to send must not be lost.
+		if _, err := c.Write(make([]byte, upload)); err != nil {
+			r.fail(err)
+			return
+		}
+	}
 	atomic.AddInt64(&r.ok, 1)
 }
 
@@ -110,6 +118,7 @@ func main() {
 	request := flag.Bool("request", false, "write a line and read the reply before closing")
 	linger0 := flag.Bool("linger0", false, "SetLinger(0) in the probe itself (benchmark baseline)")
 	timeout := flag.Duration("timeout", 5*time.Second, "dial and request timeout")
+	upload := flag.Int("upload", 0, "write this many bytes after connecting, then close")
 	flag.Parse()
 
 	r := &result{}
@@ -125,7 +134,7 @@ func main() {
 			defer wg.Done()
 			runtime.LockOSThread()
 			for i := 0; i < share; i++ {
-				once(r, *addr, *timeout, *request, *linger0)
+				once(r, *addr, *timeout, *request, *linger0, *upload)
 			}
 		}(share)
 	}

@@ -1,0 +1,45 @@
+/* twshim — the fd side of pinned client sockets; see record_close.h. */
+#include "record_close.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+
+#include "fdtable.h"
+#include "pin.h"
+
+void tw_fd_note_dup(int oldfd, int newfd)
+{
+	struct tw_fd_entry *src = tw_fd_peek(oldfd);
+	if (!src)
+		return;
+	uint32_t flags = atomic_load_explicit(&src->flags, memory_order_relaxed);
+	if (!(flags & TW_FD_PINNED))
+		return;
+	struct tw_fd_entry *dst = tw_fd_get(newfd);
+	if (!dst)
+		return; /* the reservation then ends with the first close: harmless */
+	atomic_store_explicit(&dst->pin_port, atomic_load_explicit(&src->pin_port, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&dst->pin_key, atomic_load_explicit(&src->pin_key, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&dst->cookie, atomic_load_explicit(&src->cookie, memory_order_relaxed),
+			      memory_order_relaxed);
+	/* Program-set options belong to the socket, so the duplicate has them too. */
+	atomic_store_explicit(&dst->flags, flags | TW_FD_DUPED, memory_order_release);
+	atomic_fetch_or_explicit(&src->flags, TW_FD_DUPED, memory_order_relaxed);
+}
+
+void tw_fd_before_close(int fd)
+{
+	struct tw_fd_entry rec;
+	uint32_t flags = tw_fd_take(fd, &rec);
+	if (!(flags & TW_FD_PINNED))
+		return;
+	int saved = errno;
+	uint64_t cookie = atomic_load_explicit(&rec.cookie, memory_order_relaxed);
+	/* Another fd of ours still holding the socket keeps the port. */
+	if (!((flags & TW_FD_DUPED) && tw_fd_cookie_in_use(cookie, fd)))
+		tw_pin_release(atomic_load_explicit(&rec.pin_port, memory_order_relaxed),
+			       atomic_load_explicit(&rec.pin_key, memory_order_relaxed));
+	errno = saved;
+}

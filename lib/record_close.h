@@ -1,0 +1,20 @@
+/* twshim — the fd side of pinned client sockets: a pinned source port is
+ * reserved from connect until the last fd of this process holding the
+ * socket is closed.  Every close path the library sees calls
+ * tw_fd_before_close(fd) just before the real call.  Async-signal-safe:
+ * atomics only.  errno preserved.
+ *
+ * TWSHIM_LINGER=safe needs none of this: TCP_LINGER2 set at connect makes
+ * the kernel itself act at the final release (doc/ARCHITECTURE.md). */
+#ifndef TWSHIM_RECORD_CLOSE_H
+#define TWSHIM_RECORD_CLOSE_H
+
+/* newfd now refers to the same socket as oldfd (dup, dup2, dup3, F_DUPFD). */
+void tw_fd_note_dup(int oldfd, int newfd);
+
+/* fd is about to be closed: take its record and release its port
+ * reservation unless another fd of this process still holds the socket.
+ * Costs one load when fd has no record. */
+void tw_fd_before_close(int fd);
+
+#endif
