@@ -11,6 +11,12 @@
  *   --threads T        T threads, each with its own listener (PORT+i);
  *                      needs --seconds; prints conn_per_s of all threads
  *   --linger-self      the program sets SO_LINGER {1,0} itself
+ *   --linger2-self     the program sets TCP_LINGER2 -1 itself (what
+ *                      TWSHIM_LINGER=safe sets at connect)
+ *   --peer-open K      the server side keeps the last K accepted sockets
+ *                      open (closing the oldest): a peer that does not
+ *                      close at once, so its kernel delays the ACK of our
+ *                      FIN (delayed-ACK timer); default 0: closes at once
  *   --bind-self LO-HI  the program sets SO_REUSEADDR and binds each client
  *                      socket to the next port of LO-HI itself
  *   --hold K           first open K connections and keep them open (they
@@ -24,6 +30,7 @@
  *
  * Errors of connect() are counted, never fatal: "plain connect fails after
  * ~10 connections" is one of the measured facts. */
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -34,6 +41,8 @@ struct opts {
 	unsigned long seconds;
 	unsigned long threads;
 	bool linger_self;
+	bool linger2_self;
+	unsigned long peer_open;
 	bool bind_self;
 	unsigned lo, hi;
 	unsigned long hold;
@@ -47,6 +56,8 @@ struct worker {
 	int listener;
 	unsigned port;
 	unsigned next_bind; /* next --bind-self port */
+	int *open_ring;     /* --peer-open: accepted sockets still open */
+	unsigned long ring_next;
 	unsigned long ok, fail, ok_before_first_fail;
 	int first_errno;
 	pthread_t tid;
@@ -65,6 +76,11 @@ static int client_socket(struct worker *w)
 		struct linger lg = { 1, 0 };
 		if (setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
 			bench_die("SO_LINGER");
+	}
+	if (w->o->linger2_self) {
+		int m1 = -1;
+		if (setsockopt(c, IPPROTO_TCP, TCP_LINGER2, &m1, sizeof(m1)) != 0)
+			bench_die("TCP_LINGER2");
 	}
 	if (w->o->bind_self) {
 		int one = 1;
@@ -93,7 +109,14 @@ static int cycle(struct worker *w)
 	if (a < 0)
 		bench_die("accept");
 	close(c); /* the client closes first, as a probe does */
-	close(a);
+	if (w->open_ring) {
+		int *slot = &w->open_ring[w->ring_next++ % w->o->peer_open];
+		if (*slot >= 0)
+			close(*slot);
+		*slot = a;
+	} else {
+		close(a);
+	}
 	return 0;
 }
 
@@ -231,6 +254,10 @@ int main(int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--linger-self")) {
 			o.linger_self = true;
+		} else if (!strcmp(a, "--linger2-self")) {
+			o.linger2_self = true;
+		} else if (v && !strcmp(a, "--peer-open")) {
+			o.peer_open = bench_ulong_arg(v, "peer-open"), i++;
 		} else if (!strcmp(a, "--latency")) {
 			o.latency = true;
 		} else if (v && !strcmp(a, "--count")) {
@@ -259,7 +286,7 @@ int main(int argc, char **argv)
 		bench_die("--rate needs --seconds and one thread");
 	if (o.bind_self && (o.threads > 1 || o.hold >= o.hi - o.lo + 1))
 		bench_die("--bind-self: one thread, and --hold smaller than the range");
-	bench_raise_nofile(2 * o.hold + 4096);
+	bench_raise_nofile(2 * o.hold + o.threads * o.peer_open + 4096);
 
 	struct worker *ws = calloc(o.threads, sizeof(*ws));
 	if (!ws)
@@ -269,6 +296,13 @@ int main(int argc, char **argv)
 		ws[i].port = o.port + (unsigned)i;
 		ws[i].listener = bench_listen((uint16_t)ws[i].port, 4096);
 		ws[i].next_bind = o.lo;
+		if (o.peer_open) {
+			ws[i].open_ring = malloc(o.peer_open * sizeof(int));
+			if (!ws[i].open_ring)
+				bench_die("malloc");
+			for (unsigned long k = 0; k < o.peer_open; k++)
+				ws[i].open_ring[k] = -1;
+		}
 	}
 	hold_connections(&ws[0], o.hold);
 	if (o.count)

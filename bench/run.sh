@@ -370,6 +370,12 @@ row "sustained short connections for 3 s, 10-port \`ip_local_port_range\`, \`tcp
 	"$(fmt %.0f "$c") conn/s, $f failures, $t TIME_WAIT" "—" \
 	"≥ 20,000 conn/s, 0 failures, 0 TIME_WAIT" "$(both "$v1" "$(both "$v2" "$v3")")"
 
+# --- 6b. TWSHIM_LINGER=safe: cost per cycle, sustained rates (own script) -----
+
+say "TWSHIM_LINGER=safe: cost per cycle and sustained rates (bench/safe.sh)"
+SAFE_SECTION=$(TWBENCH_BUILDDIR=$BUILD TWBENCH_RUNS=$RUNS TWBENCH_QUICK=$QUICK bash "$SRC/bench/safe.sh") ||
+	SAFE_SECTION="(bench/safe.sh failed: no figures)"
+
 # --- 7. threads ---------------------------------------------------------------
 
 THR_SECS=$( ((QUICK)) && echo 1 || echo 2)
@@ -522,6 +528,8 @@ cat <<EOF
 | --- | --- | --- | --- | --- | --- |
 EOF
 printf '%s\n' "${SUS_TABLE[@]}"
+echo
+printf '%s\n' "$SAFE_SECTION"
 cat <<EOF
 
 ### Memory (Rss from /proc/self/smaps_rollup, library with the full policy; loopback client connections held open)

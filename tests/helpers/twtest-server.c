@@ -13,6 +13,9 @@
  *                         most -b BYTES (also the receive buffer size);
  *                         count bytes and an FNV-1a checksum per connection
  *              closefirst read a line (or EOF), write "OK\n", close first
+ *   -d MS      reply and http modes: after the reply, wait MS before reading
+ *              on (a server slow to notice the client's close: its kernel
+ *              then delays the ACK of the client's FIN)
  *   -n CONNS   exit after CONNS connections have ended (0: no limit)
  *   -t SECONDS exit once nothing happened for this long: no connection, no
  *              data, no close (default 120).  A bound for a test whose
@@ -322,7 +325,7 @@ static bool service(struct conn *c, const struct cfg *cfg, struct stats *st, FIL
 		if (cfg->mode == M_CLOSEFIRST)
 			return finish(c, "server", st, out);
 	}
-	if (cfg->mode == M_SINK && cfg->delay_ms)
+	if (cfg->delay_ms && (cfg->mode == M_SINK || c->replied))
 		c->next_read_ms = now_ms() + cfg->delay_ms;
 	return false;
 }
