@@ -27,9 +27,16 @@
  *                      instead of back to back; a late cycle starts at once
  *                      but the schedule never bursts to catch up
  *   --port P           listener port (default 5000)
+ *   --turn IN,OUT      lock-step with another process (A/B across two
+ *                      processes, e.g. supervised vs not): before each batch
+ *                      of --batch cycles wait for a byte on FIFO IN, after
+ *                      it write one to FIFO OUT; prints batch_us= the us per
+ *                      cycle of every batch, in order (--lead: go first)
+ *   --batch N          cycles per --turn batch (default 200)
  *
  * Errors of connect() are counted, never fatal: "plain connect fails after
  * ~10 connections" is one of the measured facts. */
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -49,6 +56,9 @@ struct opts {
 	bool latency;
 	unsigned port;
 	unsigned long rate;
+	const char *turn_in, *turn_out;
+	bool lead;
+	unsigned long batch;
 };
 
 struct worker {
@@ -202,6 +212,46 @@ static void run_count(struct worker *w)
 	}
 }
 
+static void token(int fd, bool write_it)
+{
+	char b = 't';
+	ssize_t n;
+
+	do
+		n = write_it ? write(fd, &b, 1) : read(fd, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		bench_die("turn FIFO");
+}
+
+/* Batches alternate with the other process's: both see the same machine. */
+static void run_turns(struct worker *w)
+{
+	const struct opts *o = w->o;
+	unsigned long nb = o->count / o->batch;
+	/* O_RDWR: opening a FIFO this way never waits for the other end. */
+	int in = open(o->turn_in, O_RDWR | O_CLOEXEC), out = open(o->turn_out, O_RDWR | O_CLOEXEC);
+
+	if (in < 0 || out < 0 || nb == 0)
+		bench_die("--turn %s,%s (and --count >= --batch)", o->turn_in, o->turn_out);
+	for (unsigned long i = 0; i < o->batch; i++) /* warm-up, not timed */
+		count_result(w, cycle(w));
+	printf("batch_us=");
+	for (unsigned long b = 0; b < nb; b++) {
+		if (b > 0 || !o->lead)
+			token(in, false);
+		uint64_t t0 = bench_now_ns();
+		for (unsigned long i = 0; i < o->batch; i++)
+			count_result(w, cycle(w));
+		uint64_t dt = bench_now_ns() - t0;
+		token(out, true);
+		printf("%s%.3f", b ? "," : "", (double)dt / 1000.0 / (double)o->batch);
+	}
+	if (o->lead)
+		token(in, false); /* the other side's last batch */
+	printf(" ok=%lu fail=%lu\n", w->ok, w->fail);
+}
+
 static void run_timed(struct worker *ws, unsigned long n, unsigned long seconds)
 {
 	if (pthread_barrier_init(&start_barrier, NULL, (unsigned)n + 1) != 0)
@@ -248,7 +298,7 @@ static void parse_range(const char *s, struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .count = 0, .threads = 1, .port = 5000 };
+	struct opts o = { .count = 0, .threads = 1, .port = 5000, .batch = 200 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -272,6 +322,21 @@ int main(int argc, char **argv)
 			o.rate = bench_ulong_arg(v, "rate"), i++;
 		} else if (v && !strcmp(a, "--port")) {
 			o.port = (unsigned)bench_ulong_arg(v, "port"), i++;
+		} else if (!strcmp(a, "--lead")) {
+			o.lead = true;
+		} else if (v && !strcmp(a, "--batch")) {
+			o.batch = bench_ulong_arg(v, "batch"), i++;
+		} else if (v && !strcmp(a, "--turn")) {
+			static char buf[4096];
+			char *comma;
+			snprintf(buf, sizeof(buf), "%s", v);
+			comma = strchr(buf, ',');
+			if (!comma)
+				bench_die("--turn IN,OUT");
+			*comma = '\0';
+			o.turn_in = buf;
+			o.turn_out = comma + 1;
+			i++;
 		} else if (v && !strcmp(a, "--bind-self")) {
 			o.bind_self = true;
 			parse_range(v, &o), i++;
@@ -305,7 +370,9 @@ int main(int argc, char **argv)
 		}
 	}
 	hold_connections(&ws[0], o.hold);
-	if (o.count)
+	if (o.count && o.turn_in)
+		run_turns(&ws[0]);
+	else if (o.count)
 		run_count(&ws[0]);
 	else
 		run_timed(ws, o.threads, o.seconds);

@@ -6,6 +6,31 @@
 
 #include "target.h"
 #include "tools.h"
+#ifdef TW_HAVE_SUPERVISE
+#include "supervise_internal.h"
+
+/* For programs only the supervisor reaches: what it costs on this kernel. */
+static void report_supervisor(FILE *f, const struct tw_target *t)
+{
+	static int sync = -1;
+
+	if (t->reach != TW_REACH_STATIC && t->reach != TW_REACH_GO)
+		return;
+	if (sync < 0)
+		sync = tw_sup_probe_sync_wakeup();
+	fprintf(f, "  supervisor:   %s\n", sync ?
+		"seccomp sync wake-up yes (Linux >= 6.6: --supervise answers each "
+		"connect() without a scheduler wake-up)" :
+		"seccomp sync wake-up no (Linux < 6.6 or seccomp unavailable: each "
+		"connect() under --supervise waits for two scheduler wake-ups)");
+}
+#else
+static void report_supervisor(FILE *f, const struct tw_target *t)
+{
+	(void)f;
+	(void)t;
+}
+#endif
 
 static void usage(FILE *f)
 {
@@ -59,6 +84,7 @@ int tw_cmd_doctor(int argc, char **argv)
 		if (i > optind)
 			putchar('\n');
 		tw_target_report(stdout, t);
+		report_supervisor(stdout, t);
 		if (t->reach != TW_REACH_YES && rc == TW_EXIT_OK)
 			rc = TW_EXIT_FAIL;
 	}

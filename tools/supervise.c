@@ -249,6 +249,9 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 		return TW_SUP_EXIT_SETUP;
 	}
 	s->listener = fd;
+	/* Saves the scheduler's wake-up latency twice per trapped call. */
+	tw_debug("supervise: seccomp sync wake-up %s", tw_sup_set_sync_wakeup(fd) ?
+		 "yes" : "no (Linux < 6.6: each trapped call waits for a wake-up)");
 
 	/* The real test of permission (ptrace access mode, Yama, LSMs): take
 	 * an fd of the waiting child, the socket it talks to us with. */

@@ -15,6 +15,15 @@
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD 0x80 /* O_EXCL: pidfd_open() of a thread, Linux >= 6.9 */
 #endif
+/* Linux >= 6.6: the notifying thread wakes the supervisor on its own CPU
+ * and sleeps until the answer, like a synchronous call (no scheduler
+ * wake-up latency each way). */
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 /* ---- supervise_filter.c ---- */
 
@@ -49,6 +58,14 @@ struct tw_sup_kernel {
  * On failure writes one line explaining what is missing into msg and
  * returns false. */
 bool tw_sup_probe_kernel(struct tw_sup_kernel *k, char *msg, size_t msgsz);
+
+/* Ask for synchronous wake-up on a listener.  True if the kernel has it;
+ * false (and nothing changed) otherwise. */
+bool tw_sup_set_sync_wakeup(int listener);
+
+/* Would a listener get synchronous wake-up here?  Forks a child that makes
+ * an allow-all filter with a listener and asks (for `twshim doctor`). */
+bool tw_sup_probe_sync_wakeup(void);
 
 /* Thread group id of a thread, from /proc/TID/status; -1 if unknown. */
 pid_t tw_sup_tgid_of(pid_t tid);

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "supervise_internal.h"
@@ -29,6 +32,36 @@ int tw_sup_pidfd_getfd(int pidfd, int fd)
 int tw_sup_seccomp(unsigned op, unsigned flags, void *args)
 {
 	return (int)syscall(SYS_seccomp, op, flags, args);
+}
+
+bool tw_sup_set_sync_wakeup(int listener)
+{
+	return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+		     (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+}
+
+bool tw_sup_probe_sync_wakeup(void)
+{
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { .len = 1, .filter = &allow };
+	pid_t pid;
+	int st, listener;
+
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		/* The filter stays on this child only, which exits at once. */
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+			_exit(1);
+		listener = tw_sup_seccomp(SECCOMP_SET_MODE_FILTER,
+					  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+		_exit(listener >= 0 && tw_sup_set_sync_wakeup(listener) ? 0 : 1);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return false;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 pid_t tw_sup_tgid_of(pid_t tid)

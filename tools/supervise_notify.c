@@ -31,8 +31,17 @@ struct held_pin {
 	uint64_t key;
 };
 
+/* Direct-mapped cache of thread pidfds, by thread id (see caller_fd()). */
+#define PIDFD_SLOTS 32
+
+struct pidfd_slot {
+	pid_t tid;
+	int pidfd; /* -1: empty */
+};
+
 struct tw_sup_state {
 	const struct tw_policy *p;
+	struct pidfd_slot pidfds[PIDFD_SLOTS];
 	const struct tw_sup_kernel *k;
 	bool pin_active;
 	struct seccomp_notif *req;
@@ -86,6 +95,8 @@ struct tw_sup_state *tw_sup_state_new(const struct tw_policy *p, const struct tw
 		return NULL;
 	st->p = p;
 	st->k = k;
+	for (size_t i = 0; i < PIDFD_SLOTS; i++)
+		st->pidfds[i].pidfd = -1;
 	/* The kernel may grow these structures: use its sizes, not ours. */
 	st->req_size = k->sizes.seccomp_notif > sizeof(*st->req) ?
 		k->sizes.seccomp_notif : sizeof(*st->req);
@@ -114,6 +125,9 @@ void tw_sup_state_free(struct tw_sup_state *st)
 {
 	if (!st)
 		return;
+	for (size_t i = 0; i < PIDFD_SLOTS; i++)
+		if (st->pidfds[i].pidfd >= 0)
+			close(st->pidfds[i].pidfd);
 	free(st->req);
 	free(st->resp);
 	free(st->held);
@@ -279,6 +293,46 @@ static bool notif_valid(int listener, uint64_t id)
 	return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+/* A duplicate of the caller's fd, or -1 with errno.  On kernels with
+ * PIDFD_THREAD the thread's pidfd is kept between notifications.  That is
+ * sound against tid reuse: a thread pidfd names one task, pidfd_getfd()
+ * fails with ESRCH once that task is gone (then it is opened afresh), and
+ * the caller checks NOTIF_ID_VALID after this call: the notifying thread
+ * was alive, holding its tid, from RECV until then, so a task that held
+ * the same tid at the moment pidfd_getfd() succeeded was that thread.
+ * Without PIDFD_THREAD the pidfd names the thread group, found through
+ * /proc, and is opened for each call (a reused tid could name another
+ * process whose pidfd would still work). */
+static int caller_fd(struct tw_sup_state *st, pid_t tid, int target_fd, bool *no_pidfd)
+{
+	struct pidfd_slot *slot = &st->pidfds[(unsigned)tid % PIDFD_SLOTS];
+	int pidfd, dup, err;
+
+	if (st->k->pidfd_thread && slot->pidfd >= 0 && slot->tid == tid) {
+		dup = tw_sup_pidfd_getfd(slot->pidfd, target_fd);
+		if (dup >= 0 || errno != ESRCH)
+			return dup;
+	}
+	if (slot->pidfd >= 0) {
+		close(slot->pidfd);
+		slot->pidfd = -1;
+	}
+	pidfd = open_caller(st, tid);
+	*no_pidfd = pidfd < 0;
+	if (pidfd < 0)
+		return -1;
+	dup = tw_sup_pidfd_getfd(pidfd, target_fd);
+	err = errno;
+	if (st->k->pidfd_thread) {
+		slot->tid = tid;
+		slot->pidfd = pidfd;
+	} else {
+		close(pidfd);
+	}
+	errno = err;
+	return dup;
+}
+
 static void act(struct tw_sup_state *st, int listener, const struct seccomp_notif *req)
 {
 	const struct seccomp_data *d = &req->data;
@@ -287,7 +341,8 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 	int addrlen = (int)d->args[2];
 	struct sockaddr_storage ss;
 	struct iovec local, remote;
-	int pidfd, dup;
+	bool no_pidfd = false;
+	int dup, err;
 
 	if (nr == NR64_BIND)
 		st->counts.binds++;
@@ -312,28 +367,27 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 		st->counts.skipped++;
 		return;
 	}
-	pidfd = open_caller(st, (pid_t)req->pid);
+	dup = caller_fd(st, (pid_t)req->pid, target_fd, &no_pidfd);
+	err = errno;
 	/* Only now is it known that req->pid named the caller all along (for
 	 * the memory read and the pidfd): it is still blocked in the call. */
 	if (!notif_valid(listener, req->id)) {
-		if (pidfd >= 0)
-			close(pidfd);
+		if (dup >= 0)
+			close(dup);
 		st->counts.gone++;
 		return;
 	}
-	if (pidfd < 0) {
-		tw_warn("supervise: cannot open a pidfd for thread %d: %s; connect left alone",
-			(int)req->pid, strerror(errno));
+	if (dup < 0 && no_pidfd) {
+		tw_warn("supervise: cannot open a pidfd for thread %d: %s; call left alone",
+			(int)req->pid, strerror(err));
 		st->counts.skipped++;
 		return;
 	}
-	dup = tw_sup_pidfd_getfd(pidfd, target_fd);
-	close(pidfd);
 	if (dup < 0) {
 		/* EBADF: the program's own mistake, which the kernel reports. */
-		if (errno != EBADF)
+		if (err != EBADF)
 			tw_warn("supervise: pidfd_getfd(%d) of thread %d: %s; call left alone",
-				target_fd, (int)req->pid, strerror(errno));
+				target_fd, (int)req->pid, strerror(err));
 		st->counts.skipped++;
 		return;
 	}

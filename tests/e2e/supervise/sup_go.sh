@@ -7,9 +7,11 @@
 #   LD_PRELOAD alone: no effect — EADDRNOTAVAIL and client TIME_WAIT;
 #   supervised, TWSHIM_LINGER=0: no failure, no TIME_WAIT, and the trapped
 #     connects came from more than one thread (the supervisor's debug log
-#     names each caller's thread id);
-#   the same on a kernel without PIDFD_THREAD (simulated): the supervisor
-#     falls back to the thread group's pidfd, with the same result;
+#     names each caller's thread id), on this kernel with PIDFD_THREAD and
+#     seccomp sync wake-up;
+#   the same on a kernel without PIDFD_THREAD and without sync wake-up
+#     (simulated): the supervisor falls back to the thread group's pidfd and
+#     to ordinary wake-ups, with the same result;
 #   supervised, TWSHIM_PORTS=50000-50019: no failure, every source port in
 #     the range.
 
@@ -33,10 +35,11 @@ assert_eq "preload alone: attempted" "$(tw_field "$line" attempted)" "$N"
 assert_gt "preload alone: EADDRNOTAVAIL" "$(tw_field "$line" eaddrnotavail)" 0
 assert_gt "preload alone: client TIME_WAIT" "$(tw_tw_count dport = :7001)" 0
 
-# linger0 PORT NAME PIDFD_THREAD(1|0) [driver options]: supervised with TWSHIM_LINGER=0.
+# linger0 PORT NAME PIDFD_THREAD(1|0) SYNC_WAKEUP(1|0) [driver options]:
+# supervised with TWSHIM_LINGER=0.
 linger0() {
-	local port=$1 name=$2 thread=$3 log=$TW_TMP/sup.$1.log rc tids
-	shift 3
+	local port=$1 name=$2 thread=$3 sync=$4 log=$TW_TMP/sup.$1.log rc tids
+	shift 4
 	tw_server_start S -p "$port" -m reply -n "$N" -t 60
 	line=$(TWSHIM_LINGER=0 TWSHIM_LOG=debug TWSHIM_LOG_FILE=$log \
 		sup_run "$@" -- "$SUP_GO" -addr "127.0.0.1:$port" -n "$N" -c "$C" -request -timeout 60s)
@@ -52,14 +55,17 @@ linger0() {
 	assert_eq "$name: server saw resets" "$(tw_field "$TW_SUMMARY_S" reset)" "$N"
 	assert_eq "$name: trapped connects logged" "$(grep -c 'supervise: connect' "$log")" "$N"
 	assert_eq "$name: PIDFD_THREAD used" "$(grep -c 'supervise: PIDFD_THREAD yes' "$log")" "$thread"
+	assert_eq "$name: sync wake-up used" "$(grep -c 'supervise: seccomp sync wake-up yes' "$log")" "$sync"
+	assert_eq "$name: sync wake-up said either way" "$(grep -c 'supervise: seccomp sync wake-up' "$log")" 1
 	tids=$(grep -o 'supervise: connect fd=[0-9]* tid=[0-9]*' "$log" | sed 's/.*tid=//' | sort -u | wc -l)
 	assert_gt "$name: distinct threads that connected" "$tids" 1
 }
 
 # 2. supervised, linger 0
-linger0 7002 linger0 1
+linger0 7002 linger0 1 1
 # 3. the same without PIDFD_THREAD (Linux < 6.9)
-linger0 7003 "linger0 without PIDFD_THREAD" 0 --fake-old-kernel=pidfd_thread
+linger0 7003 "linger0 without PIDFD_THREAD or sync wake-up" 0 0 \
+	--fake-old-kernel=pidfd_thread --fake-old-kernel=sync_wakeup
 
 # 4. supervised, pinned source ports
 tw_server_start P -p 7004 -m reply -n "$N" -t 60

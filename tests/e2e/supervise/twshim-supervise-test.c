@@ -13,6 +13,8 @@
  *   listener      seccomp() knows no user notification (EINVAL)
  *   getfd         pidfd_getfd() does not exist (ENOSYS)
  *   pidfd_thread  pidfd_open(tid, PIDFD_THREAD) is refused (EINVAL, < 6.9)
+ *   sync_wakeup   SECCOMP_IOCTL_NOTIF_SET_FLAGS is refused (EINVAL, < 6.6)
+ * (the option may be repeated).
  */
 #include <errno.h>
 #include <linux/audit.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,6 +37,10 @@ static const char *lookup(const char *name, void *ctx)
 	(void)ctx;
 	return getenv(name);
 }
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
 
 #define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
 #define LD_ARG(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[i]))
@@ -82,6 +89,18 @@ static int fake_old_kernel(const char *what)
 		FAIL(EINVAL),
 		ALLOW,
 	};
+	struct sock_filter sync[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		ALLOW,
+		LD_NR,
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_ioctl, 1, 0),
+		ALLOW,
+		LD_ARG(1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (__u32)SECCOMP_IOCTL_NOTIF_SET_FLAGS, 0, 1),
+		FAIL(EINVAL),
+		ALLOW,
+	};
 	struct sock_fprog prog;
 
 	if (strcmp(what, "listener") == 0)
@@ -90,6 +109,8 @@ static int fake_old_kernel(const char *what)
 		prog = (struct sock_fprog){ sizeof(getfd) / sizeof(getfd[0]), getfd };
 	else if (strcmp(what, "pidfd_thread") == 0)
 		prog = (struct sock_fprog){ sizeof(thread) / sizeof(thread[0]), thread };
+	else if (strcmp(what, "sync_wakeup") == 0)
+		prog = (struct sock_fprog){ sizeof(sync) / sizeof(sync[0]), sync };
 	else {
 		fprintf(stderr, "twshim-supervise-test: unknown --fake-old-kernel=%s\n", what);
 		return -1;
@@ -109,7 +130,7 @@ int main(int argc, char **argv)
 	unsigned bad, i;
 	int a = 1, rc;
 
-	if (a < argc && strncmp(argv[a], "--fake-old-kernel=", 18) == 0) {
+	while (a < argc && strncmp(argv[a], "--fake-old-kernel=", 18) == 0) {
 		if (fake_old_kernel(argv[a] + 18) != 0)
 			return 125;
 		a++;

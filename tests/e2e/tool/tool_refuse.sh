@@ -75,6 +75,11 @@ out=$("$TW_TOOL" doctor "$STATIC"); rc=$?
 assert_eq "doctor static: status" "$rc" 1
 assert_match "doctor static: linking" "$out" "linking: +static"
 assert_match "doctor static: verdict" "$out" "verdict: +NOT reachable"
+# The supervisor's wake-up mode, probed on this kernel (Linux >= 6.6 has it).
+IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+if ((kmaj > 6 || (kmaj == 6 && kmin >= 6))); then sync=yes; else sync=no; fi
+assert_match "doctor static: supervisor wake-up (kernel $(uname -r))" "$out" \
+	"supervisor: +seccomp sync wake-up $sync "
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TW_TOOL" doctor "$TW_TMP/touch-suid"); rc=$?
 assert_eq "doctor setuid: status" "$rc" 1
 assert_match "doctor setuid: privileges" "$out" "privileges: +setuid"
