@@ -33,7 +33,7 @@ static int hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	/* Nothing to do unless pinning or reuse is on; the address is read
 	 * only through tw_copy_from_caller() (a bad pointer gets the kernel's
 	 * EFAULT, never a fault here). */
-	if (!tw_active() || (!tw_pin_active() && !tw_rt.reuse_actions) ||
+	if (!tw_active() || (!tw_pin_wanted() && !tw_rt.reuse_actions) ||
 	    len < sizeof(struct sockaddr_in) || len > sizeof(a) ||
 	    !tw_copy_from_caller(&a, addr, len) ||
 	    (a.sa.sa_family != AF_INET && a.sa.sa_family != AF_INET6))
@@ -45,7 +45,7 @@ static int hook_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (is_port_zero(&a.sa, len)) {
 		/* The program picks a source address and leaves the port to the
 		 * system: a client about to connect, whose port pinning picks. */
-		if (tw_pin_active() && !(flags & TW_FD_PROGRAM_NO_PORT) && tw_is_tcp_socket(fd))
+		if (tw_pin_wanted() && !(flags & TW_FD_PROGRAM_NO_PORT) && tw_is_tcp_socket(fd))
 			return tw_pin_bind_port0(fd, addr, len);
 		return libc_bind(fd, addr, len);
 	}

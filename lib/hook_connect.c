@@ -42,7 +42,7 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	/* The program's own choice of the option this mode sets is kept. */
 	uint32_t own = tw_rt.policy.linger == TW_LINGER_SAFE ? TW_FD_PROGRAM_LINGER2
 							     : TW_FD_PROGRAM_LINGER;
-	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_active(), dst, len,
+	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_wanted(), dst, len,
 						      (flags & own) != 0);
 	/* Options and binds must only ever touch TCP sockets. */
 	bool acts_now = plan.set_linger || plan.pin;

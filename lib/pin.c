@@ -1,6 +1,8 @@
 /* twshim — source-port pinning for client sockets (TWSHIM_PORTS); see pin.h.
  *
- * All memory is mmap'd once by tw_pin_init(); the connect path uses atomics
+ * Set up lazily, by the first connect (or bind(ADDR:0)) that pins: a process
+ * that never connects reads no /proc file and maps nothing.  All memory is
+ * mmap'd once by tw_pin_init(); the connect path uses atomics
  * only (a cursor over the usable ports, a table of (port, destination)
  * pairs in use, the ports recently found busy), so it takes no lock that a
  * fork() could leave held and allocates nothing. */
@@ -13,6 +15,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -108,11 +111,77 @@ static uint64_t random_seed(void)
 	       ((uint64_t)ts.tv_sec << 20);
 }
 
-/* A forked child must not walk the same port sequence as its parent. */
+/* Lazy set-up state (see tw_pin_ready()). */
+enum { PIN_UNSET, PIN_LAZY, PIN_SETTING_UP, PIN_ON, PIN_FAILED };
+static _Atomic int pin_state = PIN_UNSET;
+static const struct tw_policy *pin_policy;
+static _Atomic(pthread_t) pin_setter;
+
+/* A forked child must not walk the same port sequence as its parent.  A
+ * set-up that was running in another thread of the parent will never end
+ * in the child: start it afresh there. */
 static void pin_after_fork_child(void)
 {
+	int setting = PIN_SETTING_UP;
+
+	atomic_compare_exchange_strong(&pin_state, &setting, PIN_LAZY);
 	if (tw_pin_active())
 		tw_cursor_reseed(&tw_pin.cursor, random_seed());
+}
+
+void tw_pin_defer_init(const struct tw_policy *p)
+{
+	if (!p || p->ports == TW_PORTS_OFF)
+		return;
+	pin_policy = p;
+	pthread_atfork(tw_pin_materialize_all, NULL, pin_after_fork_child);
+	atomic_store_explicit(&pin_state, PIN_LAZY, memory_order_release);
+}
+
+bool tw_pin_wanted(void)
+{
+	int s = atomic_load_explicit(&pin_state, memory_order_relaxed);
+	return s != PIN_UNSET && s != PIN_FAILED;
+}
+
+/* No lock: the thread that wins the state does the set-up; others wait for
+ * it with a bound (a set-up takes tens of microseconds; a thread that
+ * cannot finish — the same thread, re-entered from a signal handler, or
+ * one lost to a raw clone() — costs the waiters their pinning, not a
+ * deadlock). */
+#define PIN_SETUP_WAIT_NS 200000000LL
+
+static bool pin_setup_slow(void)
+{
+	int s = PIN_LAZY;
+
+	if (atomic_compare_exchange_strong(&pin_state, &s, PIN_SETTING_UP)) {
+		atomic_store_explicit(&pin_setter, pthread_self(), memory_order_relaxed);
+		s = tw_pin_init(pin_policy) ? PIN_ON : PIN_FAILED;
+		atomic_store_explicit(&pin_state, s, memory_order_release);
+		return s == PIN_ON;
+	}
+	if (s == PIN_SETTING_UP &&
+	    !pthread_equal(atomic_load_explicit(&pin_setter, memory_order_relaxed), pthread_self())) {
+		struct timespec t0, t;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		while ((s = atomic_load_explicit(&pin_state, memory_order_acquire)) == PIN_SETTING_UP) {
+			sched_yield();
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			if ((t.tv_sec - t0.tv_sec) * 1000000000LL + (t.tv_nsec - t0.tv_nsec) >
+			    PIN_SETUP_WAIT_NS)
+				break;
+		}
+	}
+	return s == PIN_ON || tw_pin_active();
+}
+
+bool tw_pin_ready(void)
+{
+	if (tw_pin_active())
+		return true;
+	return tw_pin_wanted() && pin_setup_slow();
 }
 
 bool tw_pin_init(const struct tw_policy *p)
@@ -185,7 +254,6 @@ bool tw_pin_init(const struct tw_policy *p)
 	tw_debug("pinning client source ports to %u-%u (%zu usable ports)",
 		(unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi, n);
 
-	pthread_atfork(tw_pin_materialize_all, NULL, pin_after_fork_child);
 	atomic_store_explicit(&tw_pin.active, true, memory_order_release);
 	return true;
 }
@@ -308,7 +376,7 @@ void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len, bo
 	t->active = false;
 	t->port = 0;
 	t->key = 0;
-	if (!tw_pin_active())
+	if (!tw_pin_ready())
 		return;
 	uint64_t key = tw_dest_key(dst, len);
 	if (key == 0)
@@ -436,7 +504,7 @@ int tw_pin_bind_port0(int fd, const struct sockaddr *addr, socklen_t len)
 	 * sharing the socket that the library sees (dup*, F_DUPFD, fork,
 	 * posix_spawn, exec*) gives the socket its port first; see
 	 * tw_pin_materialize_all(). */
-	if (!tw_pin_active() ||
+	if (!tw_pin_ready() ||
 	    tw_pin_set_int(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1) != 0) {
 		errno = saved;
 		return libc_bind(fd, addr, len);

@@ -27,6 +27,14 @@ struct tw_pin_ticket {
 bool tw_pin_init(const struct tw_policy *p);
 bool tw_pin_active(void);
 
+/* Load time: remember p (kept alive by the caller) for a tw_pin_init() at
+ * the first use; no system call.  Fork handlers are registered here. */
+void tw_pin_defer_init(const struct tw_policy *p);
+/* Pinning is configured and its set-up has not failed (one atomic load). */
+bool tw_pin_wanted(void);
+/* Active, setting it up now if it was deferred (once per process). */
+bool tw_pin_ready(void);
+
 /* Before the real connect of a selected client TCP socket: if the program
  * has not bound it, set SO_REUSEADDR and bind it to a pinned port of the
  * destination's family (keeping an address the program bound with port 0

@@ -99,7 +99,11 @@ void tw_runtime_init(void)
 			"TWSHIM_SKIP_PROGRAMS): loaded, doing nothing", prog);
 		return;
 	}
-	bool pin = tw_rt.policy.ports != TW_PORTS_OFF && tw_pin_init(&tw_rt.policy);
+	/* Set up at the first connect that pins (pin.c): a process that never
+	 * connects pays nothing for it. */
+	bool pin = tw_rt.policy.ports != TW_PORTS_OFF;
+	if (pin)
+		tw_pin_defer_init(&tw_rt.policy);
 	tw_rt.client_actions = tw_rt.policy.linger != TW_LINGER_OFF || pin;
 	tw_rt.reuse_actions = tw_rt.policy.reuseaddr || tw_rt.policy.reuseport;
 	tw_sig_init(tw_rt.policy.stats_signal);
