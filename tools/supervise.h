@@ -51,12 +51,13 @@
  *   not; their connect() then fails with ENOSYS (never unmanaged).
  * - TWSHIM_DISABLE=1: supervised, nothing changed.
  *
- * Cost: one round trip to the supervisor per connect: +30 µs per connect
- * for a sequential static C probe (32k -> 16k conn/s connect+close,
- * 15k -> 10k conn/s request/reply), +45 µs for a Go probe on one goroutine
- * (8.0k -> 5.9k conn/s), 15.5k -> 11.7k conn/s on 8 goroutines; 2 vCPUs,
- * loopback, tests/e2e/supervise/sup_bench.sh.  Other system calls, close()
- * included, are not slowed. */
+ * Cost: one round trip to the supervisor per connect.  On Linux >= 6.6 the
+ * listener uses synchronous wake-up (the target wakes the supervisor on its
+ * own CPU and waits for the answer), which removes most of the scheduler
+ * latency: measured by bench/run.sh (supervised vs unsupervised static probe
+ * in lock-step batches).  Older kernels: +30-50 us per connect, varying
+ * with the load of the other core.  Other system calls, close() included,
+ * are not slowed. */
 #ifndef TWSHIM_SUPERVISE_H
 #define TWSHIM_SUPERVISE_H
 
