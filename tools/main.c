@@ -21,7 +21,7 @@ static void usage(FILE *f)
 	      "Commands:\n"
 	      "  run [OPTIONS] -- COMMAND [ARGS...]  run COMMAND with the library and a policy\n"
 	      "  stat [OPTIONS]                      count TCP sockets by state (netlink)\n"
-	      "  check [FILE]                        validate TWSHIM_* variables, show the policy\n"
+	      "  check [--json] [FILE]               validate TWSHIM_* variables, show the policy\n"
 	      "  doctor BINARY...                    can the library reach this program?\n"
 	      "  reap --match RULES|--local-ports L  end TIME_WAIT in a scope, from outside\n"
 	      "\n"
