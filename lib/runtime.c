@@ -106,7 +106,7 @@ void tw_runtime_init(void)
 		tw_pin_defer_init(&tw_rt.policy);
 	tw_rt.client_actions = tw_rt.policy.linger != TW_LINGER_OFF || pin;
 	tw_rt.reuse_actions = tw_rt.policy.reuseaddr || tw_rt.policy.reuseport;
-	tw_sig_init(tw_rt.policy.stats_signal);
+	tw_sig_init(tw_log_enabled(TW_LOG_INFO), tw_rt.policy.stats_signal);
 	atomic_store_explicit(&tw_rt_active, true, memory_order_release);
 	if (tw_log_enabled(TW_LOG_INFO))
 		log_start(&tw_rt.policy, pin);

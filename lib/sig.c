@@ -92,12 +92,15 @@ static int install(int sig, void (*fn)(int, siginfo_t *, void *), const sigset_t
 	return libc_sigaction(sig, &sa, NULL);
 }
 
-void tw_sig_init(int stats_signal)
+void tw_sig_init(bool exit_summary, int stats_signal)
 {
 	static const int exit_sigs[] = { [W_TERM] = SIGTERM, [W_INT] = SIGINT };
 	struct sigaction cur;
 
-	for (unsigned i = W_TERM; i <= W_INT; i++) {
+	/* No summary wanted (below TWSHIM_LOG=info): no stand-in, so a program
+	 * that reads its disposition by a path we do not interpose (sigset(),
+	 * raw rt_sigaction, /proc/self/status) sees exactly SIG_DFL. */
+	for (unsigned i = W_TERM; exit_summary && i <= W_INT; i++) {
 		atomic_store_explicit(&w[i].sig, exit_sigs[i], memory_order_release);
 		if (libc_sigaction(exit_sigs[i], NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) &&
 		    cur.sa_handler == SIG_DFL && install(exit_sigs[i], on_exit_signal, NULL, SA_RESTART) == 0)

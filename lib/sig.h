@@ -1,7 +1,8 @@
 /* twshim — counters when the process is stopped by a signal, and on demand.
  *
  * Design (why not a plain handler, why not wrapping every handler):
- * - SIGTERM and SIGINT: the library's handler stands in for SIG_DFL only.
+ * - SIGTERM and SIGINT, only when the summary is wanted (TWSHIM_LOG=info or
+ *   more): the library's handler stands in for SIG_DFL only.
  *   It is installed at load when the disposition is SIG_DFL (a constructor
  *   runs before main, so the program has no handler yet; SIG_IGN inherited
  *   through exec is left alone).  It writes the summary line with write(2)
@@ -25,8 +26,9 @@
 #include <signal.h>
 #include <stdbool.h>
 
-/* At load, once the policy is known (stats_signal may be 0). */
-void tw_sig_init(int stats_signal);
+/* At load, once the policy is known: exit_summary when the summary line is
+ * wanted (TWSHIM_LOG=info or more); stats_signal may be 0. */
+void tw_sig_init(bool exit_summary, int stats_signal);
 
 /* The interposed sigaction()'s work; libc's result and errno. */
 int tw_sig_action(int sig, const struct sigaction *act, struct sigaction *oldact);

@@ -56,6 +56,19 @@ run() {
 lib() { printf 'LD_PRELOAD=%s' "$TW_LIB"; }
 ts='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z'
 
+# 0. Below TWSHIM_LOG=info no summary is wanted, so nothing is installed:
+# the kernel's view (SigCgt in /proc/self/status, which no interposer can
+# dress up) is the same as without the library.
+sigcgt='print(open("/proc/self/status").read().split("SigCgt:")[1].split()[0])'
+run C0 "$sigcgt"
+want=$OUT
+run C1 "$sigcgt" "$(lib)" TWSHIM_LINGER=0
+assert_eq "default log level: caught signals (SigCgt) as without the library" "$OUT" "$want"
+run C2 "$sigcgt" "$(lib)" TWSHIM_LINGER=0 TWSHIM_LOG=info
+# (Python catches SIGINT itself, so SIGTERM is the one that changes.)
+assert_eq "TWSHIM_LOG=info: the stand-in catches SIGTERM (SigCgt bits added)" \
+	"$(printf '%x' $(( 16#$OUT & ~16#$want )))" "$(printf '%x' $((1 << (15 - 1))))"
+
 # 1. SIGTERM, default disposition.
 kill_self='os.kill(os.getpid(), signal.SIGTERM); print("survived")'
 run T0 "$kill_self"
