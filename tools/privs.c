@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -107,8 +108,14 @@ bool tw_exec_nnp_changes(const struct tw_exec_creds *c, const struct tw_exec_fil
 static bool status_hex(const char *text, const char *key, uint64_t *out)
 {
 	const char *p = strstr(text, key);
-	unsigned long long v;
-	if (!p || sscanf(p + strlen(key), " %llx", &v) != 1)
+	char *end;
+	if (!p)
+		return false;
+	p += strlen(key);
+	p += strspn(p, " \t");
+	errno = 0;
+	unsigned long long v = strtoull(p, &end, 16);
+	if (end == p || errno || (*end != '\n' && *end != '\0'))
 		return false;
 	*out = v;
 	return true;
