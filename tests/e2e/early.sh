@@ -30,7 +30,7 @@ assert_match "the early calls ran before the library's constructor" "$order" '^1
 
 # After loading, the policy is in force: a probe run in the same configuration.
 tw_server_start S -p 7301 -m reply -n 200 -t 60
-line=$(env LD_PRELOAD="$TW_LIB:$TWTEST_EARLY" TWSHIM_LINGER=0 "$TW_PROBE" -q -n 200 -s hi -r 127.0.0.1 7301 2>/dev/null)
+line=$(env LD_PRELOAD="$TW_LIB:$TWTEST_EARLY" TWSHIM_LINGER=0 "$TW_PROBE" -q -n 200 -s hi -r 127.0.0.1 7301 2>"$TW_TMP/probe.err")
 tw_server_wait S || fail "server did not see 200 connections end"
 assert_eq "probe after early calls: failures" "$(tw_field "$line" failed)" 0
 assert_eq "probe after early calls: TIME_WAIT" "$(tw_tw_count dport = :7301)" 0

@@ -63,7 +63,7 @@ srv.handle_request()
 sspid=$!
 # read-write open: never blocks, even if the server died before opening it
 exec {ready}<>"$TW_TMP/ss.ready"
-read -r -t 30 -u "$ready" ssport || ssport=none
+read -r -t 120 -u "$ready" ssport || ssport=none
 exec {ready}<&-
 tw_log "socketserver reports port $ssport"
 assert_gt "socketserver: port it reports" "${ssport//none/0}" 0

@@ -39,7 +39,7 @@ assert_eq "symlink: the line went to stderr instead" \
 # 3. The open flags, as the kernel saw them.
 log3=$TW_TMP/flags.log
 preload TWSHIM_LINGER=junk TWSHIM_LOG_FILE="$log3" \
-	strace -f -qq -e trace=open,openat -o "$TW_TMP/strace" "$probe" >/dev/null 2>&1
+	strace -f -qq -e trace=open,openat -o "$TW_TMP/strace" "$probe" >"$TW_TMP/flags.out" 2>&1
 opens=$(grep -F "\"$log3\"" "$TW_TMP/strace")
 tw_log "open of the log file: $opens"
 assert_ge "opens of the log file" "$(grep -c . <<<"$opens")" 1

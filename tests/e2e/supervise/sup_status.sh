@@ -35,7 +35,7 @@ forward() {
 	# The driver itself, not a function's subshell: $! must be its pid.
 	"$SUP_DRIVER" -- sh -c "$script" >"$fifo" &
 	pid=$!
-	read -r -t 30 ready <"$fifo"
+	read -r -t 120 ready <"$fifo"
 	assert_eq "SIG$sig: target ready" "$ready" ready
 	kill -"$sig" "$pid"
 	wait "$pid"

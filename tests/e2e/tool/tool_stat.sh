@@ -53,7 +53,7 @@ held = [socket.create_connection(("127.0.0.1", port)) for _ in range(25)]
 print("ready", flush=True)
 sys.stdin.read()
 ' "$TW_PORT_V4"; }
-read -r -t 30 ready <&"${HOLD[0]}" || true
+read -r -t 120 ready <&"${HOLD[0]}" || true
 [[ $ready == ready ]] || fail "holder did not connect"
 
 # ss state names -> twshim's
@@ -147,7 +147,7 @@ assert_eq "--watch --count: status" "$rc" 0
 mkfifo "$TW_TMP/watch"
 "$TW_TOOL" stat --json --watch 60 >"$TW_TMP/watch" &
 wpid=$!
-read -r -t 30 first <"$TW_TMP/watch" || true
+read -r -t 120 first <"$TW_TMP/watch" || true
 assert_match "--watch: first sample" "$first" '^\{"time":'
 kill -INT "$wpid"
 rc=0
