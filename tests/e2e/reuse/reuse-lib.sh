@@ -36,7 +36,6 @@ rs_start() {
 	*) "${RS_WRAP[@]}" env "$@" "$RS_PY" "$RS_LEGACY_PY" "$port" "$conns" 3 3>"$ready" >"$out" 2>"$out.err" & ;;
 	esac
 	pid=$!
-	tw_watch_stderr "$out.err"
 	printf -v "RS_PID_$name" '%s' "$pid"
 	printf -v "RS_OUT_$name" '%s' "$out"
 	printf -v "RS_SPID_$name" '%s' "$pid"
