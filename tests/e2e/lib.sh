@@ -148,7 +148,10 @@ tw_netns_enter() {
 		unshare -n true 2>/dev/null ||
 			fail "cannot create a network namespace (unshare -n): need root or CAP_SYS_ADMIN"
 		export TW_NETNS_PARENT=$here
-		exec unshare -n -- "${BASH:-bash}" "$0" "$@"
+		# Every signal at its default: a test must not inherit an ignored
+		# SIGHUP (nohup) or SIGINT (a background job), which its programs
+		# could not catch or forward.
+		exec unshare -n -- env --default-signal "${BASH:-bash}" "$0" "$@"
 	fi
 	[[ $here != "$TW_NETNS_PARENT" ]] || fail "re-executed but still in the parent network namespace"
 	tw__paths
