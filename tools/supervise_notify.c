@@ -4,6 +4,7 @@
  * here is only the plumbing that turns a notification into "a duplicate of
  * the target's socket plus the sockaddr it passed". */
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -181,9 +182,13 @@ static bool program_set_linger(int fd, const struct tw_policy *p)
 			return true;
 		if (fin_timeout < 0) {
 			FILE *f = fopen("/proc/sys/net/ipv4/tcp_fin_timeout", "re");
+			char buf[32];
+			char *end = buf;
+			long t = 0;
 
-			if (!f || fscanf(f, "%d", &fin_timeout) != 1)
-				fin_timeout = 0;
+			if (f && fgets(buf, sizeof(buf), f))
+				t = strtol(buf, &end, 10);
+			fin_timeout = end != buf && t > 0 && t <= INT_MAX ? (int)t : 0;
 			if (f)
 				fclose(f);
 		}
