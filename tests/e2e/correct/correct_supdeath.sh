@@ -28,14 +28,14 @@ mkfifo "$TW_TMP/fifo" || fail "mkfifo"
 TWSHIM_LIBRARY=$TW_LIB "$TW_TOOL" run --supervise --linger=0 -- "$STATIC" hold >"$TW_TMP/fifo" &
 sup=$!
 exec 6<"$TW_TMP/fifo"
-read -r -t 30 word pid <&6 || fail "the supervised program did not start"
+read -r -t 120 word pid <&6 || fail "the supervised program did not start"
 assert_eq "program started" "$word" pid
 assert_match "program pid" "$pid" '^[0-9]+$'
 assert_eq "the program is the supervisor's child" "$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status")" "$sup"
 kill -KILL "$sup"
 wait "$sup" 2>/dev/null
 # End of file: every writer (supervisor and program) is gone.
-if timeout 30 cat <&6 >/dev/null; then ended=yes; else ended=no; fi
+if timeout 120 cat <&6 >/dev/null; then ended=yes; else ended=no; fi
 assert_eq "the program ended when the supervisor was killed" "$ended" yes
 state=$(awk '/^State:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)
 assert_match "the program's process: gone or a zombie" "${state:-gone}" '^(gone|Z)$'

@@ -26,7 +26,7 @@ N=$((RANGE * ROUNDS))
 
 # 1. no reaper: the probe alone runs out of ports
 tw_server_start A -p 7001 -m reply -t 120
-line=$("$RP_GO" -addr 127.0.0.1:7001 -n 100 -c 2 -request -timeout 5s)
+line=$("$RP_GO" -addr 127.0.0.1:7001 -n 100 -c 2 -request -timeout 60s)
 tw_log "no reaper: $line"
 assert_eq "no reaper: connections that succeeded" "$(tw_field "$line" ok)" "$RANGE"
 assert_eq "no reaper: EADDRNOTAVAIL" "$(tw_field "$line" eaddrnotavail)" $((100 - RANGE))
@@ -39,7 +39,7 @@ tw_server_start S -p 7002 -m reply -n "$N" -t 280
 ok=0 failed=0 enotavail=0 maxtw=0 stuck=0
 t0=$(date +%s%N)
 for ((r = 0; r < ROUNDS; r++)); do
-	line=$("$RP_GO" -addr 127.0.0.1:7002 -n "$RANGE" -c 2 -request -timeout 5s)
+	line=$("$RP_GO" -addr 127.0.0.1:7002 -n "$RANGE" -c 2 -request -timeout 60s)
 	ok=$((ok + $(tw_field "$line" ok)))
 	failed=$((failed + $(tw_field "$line" failed)))
 	enotavail=$((enotavail + $(tw_field "$line" eaddrnotavail)))

@@ -85,7 +85,7 @@ assert_eq "--match 127.0.0.1:7101: IPv6 left" "$D" 5
 assert_eq "--match 127.0.0.1:7101: mapped to another port left" "$F" 5
 assert_eq "--match 127.0.0.1:7101: open connection still there" "$EST" 1
 printf 'ping\n' >&5
-read -r -t 10 reply <&5
+read -r -t 120 reply <&5
 assert_eq "--match 127.0.0.1:7101: open connection still answers" "$reply" OK
 
 # exclude wins (the mapped sockets to 7105 are in 127.0.0.0/8 too)
