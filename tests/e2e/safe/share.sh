@@ -2,7 +2,8 @@
 # share: TWSHIM_LINGER=safe loses no byte however the socket is shared or
 # closed — including ways no interposer can see.
 #
-# For every case of twsafe-share (fork either way, dup, dup or fork before
+# For every case of twsafe-share (fork either way, fork + exec of a short
+# helper — which used to switch safe off for the socket —, dup, dup or fork before
 # connect, a failed dup3, vfork+exec, posix_spawn with adddup2 of a
 # close-on-exec socket, popen, system("... &"), SCM_RIGHTS to another
 # process, pidfd_getfd by another process, raw clone, a close the library
@@ -32,7 +33,7 @@ tw_netns_enter "$@"
 tw_need python3
 
 B=2097152
-for c in fork_child fork_parent dup dup_before fork_before dup3_fail vfork spawn_dup2 popen \
+for c in fork_child fork_parent fork_exec dup dup_before fork_before dup3_fail vfork spawn_dup2 popen \
 	system_bg scm_rights pidfd_getfd raw_clone unseen; do
 	sh_run "$c, no library" off -c "$c" -b "$B"
 	sh_expect "$c, no library" "$B" 1 eof 1

@@ -26,6 +26,8 @@
  *   unseen       write, syscall(SYS_close, s)
  *   fork_child   fork; parent closes at once; child writes, closes
  *   fork_parent  fork; child closes and exits; parent writes, closes
+ *   fork_exec    s close-on-exec; fork + exec of a short helper (/bin/true)
+ *                that ends at once; the parent then writes, closes
  *   dup          d = dup(s); close(s); write on d; close(d)
  *   dup_before   d = dup(s) before connect(s); close(s); write on d; close(d)
  *   fork_before  fork before connect; parent connects, closes; the child
@@ -348,6 +350,17 @@ static uint64_t run_case(const char *c, unsigned k)
 		if (pid == 0) {
 			close(s);
 			_exit(0);
+		}
+		wait_child(pid);
+		signal_reader();
+		sent = send_pattern(s, bytes);
+		close(s);
+	} else if (!strcmp(c, "fork_exec")) {
+		int s = connected(SOCK_CLOEXEC);
+		pid_t pid = fork();
+		if (pid == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
 		}
 		wait_child(pid);
 		signal_reader();
