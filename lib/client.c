@@ -48,6 +48,14 @@ struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_activ
 	return plan;
 }
 
+bool tw_set_linger2_if_tcp(int fd)
+{
+	int saved = errno, v = -1;
+	bool ok = libc_setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &v, sizeof(v)) == 0;
+	errno = saved;
+	return ok;
+}
+
 bool tw_apply_linger(int fd, const struct tw_policy *p)
 {
 	int saved = errno;

@@ -66,6 +66,10 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
  * first (doc/ARCHITECTURE.md).  Returns true on success; a failure is
  * counted and logged.  errno preserved. */
 bool tw_apply_linger(int fd, const struct tw_policy *p);
+/* TCP_LINGER2 = -1 (safe), silently: true on a TCP socket, false on any
+ * other (they refuse the option), so it doubles as tw_is_tcp_socket().
+ * errno unchanged.  The caller counts it. */
+bool tw_set_linger2_if_tcp(int fd);
 
 /* Undo tw_apply_linger (the socket connects elsewhere after all): SO_LINGER
  * off, or TCP_LINGER2 back to the system default (0).  errno preserved. */

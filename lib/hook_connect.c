@@ -44,9 +44,14 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 							     : TW_FD_PROGRAM_LINGER;
 	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_wanted(), dst, len,
 						      (flags & own) != 0);
-	/* Options and binds must only ever touch TCP sockets. */
+	/* Options and binds must only ever touch TCP sockets.  TCP_LINGER2
+	 * (safe) is its own check: every other socket refuses it, so it is set
+	 * first instead of asking the kernel separately. */
+	bool linger2_first = plan.set_linger && tw_rt.policy.linger == TW_LINGER_SAFE;
+	bool linger_set = linger2_first && tw_set_linger2_if_tcp(fd);
 	bool acts_now = plan.set_linger || plan.pin;
-	if (!plan.selected || (acts_now && !tw_is_tcp_socket(fd))) {
+	if (!plan.selected ||
+	    (linger2_first ? !linger_set : acts_now && !tw_is_tcp_socket(fd))) {
 		/* No record for sockets left alone (no system call for them):
 		 * a repeat is known only by its answer. */
 		errno = saved;
@@ -57,8 +62,9 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	}
 	tw_stat_inc(TW_ST_CONNECTS);
 	tw_stat_inc(TW_ST_MATCHED);
-	bool linger_set = false;
-	if (plan.set_linger)
+	if (linger2_first)
+		tw_stat_inc(TW_ST_LINGER2_SET);
+	else if (plan.set_linger)
 		linger_set = tw_apply_linger(fd, &tw_rt.policy);
 	else if (flags & own)
 		tw_stat_inc(TW_ST_LINGER_KEPT);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# untouched: with TWSHIM_LINGER=0 only client TCP sockets change.
+# untouched: with TWSHIM_LINGER=0 (or N, or safe) only client TCP sockets change.
 #
 # 1. tests/helpers/twtest-sockopt reads SO_LINGER back from one socket of
 #    each kind, in the same process as the library: a connected UDP socket,
@@ -52,6 +52,18 @@ done
 for kind in tcp_client tcp6_client; do
 	assert_eq "$kind SO_LINGER with TWSHIM_LINGER=7" "$(linger_of "$with7" "$kind")" "1,7"
 done
+
+# TWSHIM_LINGER=safe: setting TCP_LINGER2 is itself the TCP check (every
+# other socket refuses it): the connected UDP socket is left alone, not
+# counted as a failure; the two client TCP sockets get it.
+summary=$(TWSHIM_LINGER=safe TWSHIM_LOG=info tw_preload "$TW_SOCKOPT" 7206 2>&1 >/dev/null |
+	grep ': info: summary ') || fail "no summary line under TWSHIM_LINGER=safe"
+tw_log "with TWSHIM_LINGER=safe: $summary"
+assert_eq "safe: connects seen (tcp, tcp6, udp)" "$(tw_field "$summary" connects)" 3
+assert_eq "safe: connects acted on (tcp, tcp6)" "$(tw_field "$summary" matched)" 2
+assert_eq "safe: TCP_LINGER2 set" "$(tw_field "$summary" linger2_set)" 2
+assert_eq "safe: side failures (UDP refusing TCP_LINGER2 is not one)" \
+	"$(tw_field "$summary" side_failures)" 0
 
 # The server side, measured from the kernel.
 M=5
