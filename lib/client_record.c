@@ -79,10 +79,17 @@ void tw_client_undo(int fd, struct tw_fd_entry *e, uint32_t flags, uint64_t cook
 	errno = saved;
 }
 
-void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ticket *t)
+void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ticket *t,
+		      struct tw_fd_entry *known, uint64_t cookie)
 {
 	int saved = errno;
-	struct tw_fd_entry *e = tw_fd_claim(fd);
+	/* The record found current (cookie checked) before the connect still
+	 * names the same socket if nothing cleared it and no replacement
+	 * (pin_replace.c) changed its cookie: no second SO_COOKIE read. */
+	bool same = known && cookie &&
+		    atomic_load_explicit(&known->flags, memory_order_acquire) &&
+		    atomic_load_explicit(&known->cookie, memory_order_relaxed) == cookie;
+	struct tw_fd_entry *e = same ? known : tw_fd_claim(fd);
 	if (!e) {
 		/* No memory for the record: the socket closes normally. */
 		if (t->active)

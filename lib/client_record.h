@@ -36,7 +36,10 @@ void tw_client_undo(int fd, struct tw_fd_entry *e, uint32_t flags, uint64_t cook
 
 /* Record fd's socket after a connect to the destination with key `key`
  * that is done or under way: TW_FD_CONNECTED plus add (TW_FD_LINGER_SET),
- * and the pinned-port reservation of t. */
-void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ticket *t);
+ * and the pinned-port reservation of t.  known/cookie: what
+ * tw_fd_current() returned before the connect (NULL/0 if nothing), reused
+ * when it still holds. */
+void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ticket *t,
+		      struct tw_fd_entry *known, uint64_t cookie);
 
 #endif

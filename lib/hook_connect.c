@@ -81,7 +81,7 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 		rc = tw_pin_after_connect(fd, rc, &err, &ticket, op);
 
 	if (rc >= 0 || tw_connect_pending_or_done(-1, err)) {
-		tw_client_record(fd, linger_set ? TW_FD_LINGER_SET : 0, key, &ticket);
+		tw_client_record(fd, linger_set ? TW_FD_LINGER_SET : 0, key, &ticket, e, cookie);
 	} else if (linger_set) {
 		/* Failed for good: the socket may be connected again elsewhere
 		 * (an excluded destination must not inherit our linger). */
