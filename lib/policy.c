@@ -537,10 +537,13 @@ static void advise(struct parse_state *st, int linger, int drain, int reuseaddr,
 
 	if (p->disabled)
 		return;
-	if (drain == 1 && linger >= 0 && !client_forced_off && p->linger != TW_LINGER_SAFE) {
+	if (drain == 1 && linger >= 0 && !client_forced_off) {
 		const char *v = get(st, V_DRAIN);
 
-		diag_add(st->d, TW_LOG_WARN, "%s=\"%s\" has no effect: it applies only to %s=safe",
+		/* Kept so that existing env files stay valid (names never break). */
+		diag_add(st->d, TW_LOG_WARN,
+			 "%s=\"%s\" has no effect: %s=safe no longer waits in close() "
+			 "(the kernel ends the socket once every byte is acknowledged)",
 			 V_DRAIN, show(val, v ? v : "", v ? strlen(v) : 0, TW_DIAG_VALUE_SHOWN),
 			 V_LINGER);
 	}
