@@ -263,6 +263,25 @@ tw__cleanup() {
 	[[ -n ${TW_TMP:-} && -d $TW_TMP ]] && rm -rf -- "$TW_TMP"
 }
 
+# --- running as another user --------------------------------------------------
+
+# The checkout may sit under a directory only root can enter (a fresh clone
+# in a 0700 mktemp directory, /root/...), so a test that runs something as
+# nobody gives it copies of its own, in a directory anyone can read.
+# tw_public FILE...: copies FILE... (modes kept) into $TW_PUB and prints
+# the copy of the last one.  TW_TMP becomes enterable (not readable) by all.
+tw_public() {
+	TW_PUB=$TW_TMP/pub
+	{ chmod go+x "$TW_TMP" && mkdir -p "$TW_PUB" && chmod 0755 "$TW_PUB"; } ||
+		fail "cannot make $TW_PUB"
+	local f
+	for f in "$@"; do
+		{ cp -p -- "$f" "$TW_PUB/" && chmod a+rX -- "$TW_PUB/${f##*/}"; } ||
+			fail "cannot copy $f into $TW_PUB"
+	done
+	printf '%s\n' "$TW_PUB/${f##*/}"
+}
+
 # --- kernel state -----------------------------------------------------------
 
 # tw_tw_count [ss filter...]: TIME_WAIT sockets in this namespace, e.g.

@@ -42,6 +42,9 @@ tw_log "getcap: $(getcap "$D"/* | tr '\n' ';')"
 assert_match "empty capability set as getcap shows it" "$(getcap "$D/dyn_epi")" "dyn_epi =$"
 
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+# nobody's twshim and library: public copies (the build tree may be root's only)
+PUB_TOOL=$(tw_public "$TW_LIB" "$TW_TOOL")
+PUB_LIB=$TW_PUB/${TW_LIB##*/}
 twrun() { TWSHIM_LIBRARY=$TW_LIB "$TW_TOOL" run "$@"; }
 
 port=7601
@@ -52,7 +55,7 @@ effect() {
 	shift 3
 	tw_server_start P -p "$port" -m reply -n 3 -t 60
 	if [[ $who == nobody ]]; then
-		as_nobody env TWSHIM_LIBRARY="$TW_LIB" "$TW_TOOL" run "$@" conns 3 "$port" \
+		as_nobody env TWSHIM_LIBRARY="$PUB_LIB" "$PUB_TOOL" run "$@" conns 3 "$port" \
 			>"$TW_TMP/out" 2>"$TW_TMP/err" || rc=$?
 	else
 		twrun "$@" conns 3 "$port" >"$TW_TMP/out" 2>"$TW_TMP/err" || rc=$?
@@ -71,7 +74,7 @@ refused() {
 	local who=$1 label=$2 re=$3 rc=0 out
 	shift 3
 	if [[ $who == nobody ]]; then
-		out=$(as_nobody env TWSHIM_LIBRARY="$TW_LIB" "$TW_TOOL" run "$@" privs 2>"$TW_TMP/err") || rc=$?
+		out=$(as_nobody env TWSHIM_LIBRARY="$PUB_LIB" "$PUB_TOOL" run "$@" privs 2>"$TW_TMP/err") || rc=$?
 	else
 		out=$(twrun "$@" privs 2>"$TW_TMP/err") || rc=$?
 	fi
@@ -94,10 +97,10 @@ effect root "setuid root, as root (AT_SECURE=0)" 0 --linger=0 -- "$D/dyn_suid"
 refused nobody "cap_net_raw+ep, as nobody" ".*dyn_caps is marked with file capabilities: started by uid 65534" \
 	--linger=0 -- "$D/dyn_caps"
 refused nobody "setuid root, as nobody" ".*dyn_suid is setuid: started by uid 65534" --linger=0 -- "$D/dyn_suid"
-out=$(as_nobody "$TW_TOOL" doctor "$D/dyn_epi"); rc=$?
+out=$(as_nobody "$PUB_TOOL" doctor "$D/dyn_epi"); rc=$?
 assert_eq "doctor, empty set, as nobody: status" "$rc" 0
 assert_match "doctor, empty set: says so" "$out" "capabilities: an empty set"
-out=$(as_nobody "$TW_TOOL" doctor "$D/dyn_caps"); rc=$?
+out=$(as_nobody "$PUB_TOOL" doctor "$D/dyn_caps"); rc=$?
 assert_eq "doctor, cap_net_raw+ep, as nobody: status" "$rc" 1
 assert_match "doctor, cap_net_raw+ep, as nobody: the capability named" "$out" "privileges: +file-capabilities cap_net_raw \(effective\)"
 out=$("$TW_TOOL" doctor "$D/dyn_caps"); rc=$?
@@ -113,7 +116,7 @@ refused nobody "--supervise, static cap_net_raw+ep, as nobody" \
 	--supervise -- "$D/st_caps"
 refused nobody "--supervise, static setuid root, as nobody" \
 	".*st_suid is setuid: under --supervise it starts with no_new_privs" --supervise -- "$D/st_suid"
-out=$(as_nobody env TWSHIM_LIBRARY="$TW_LIB" "$TW_TOOL" run --supervise --force -- "$D/st_caps" privs 2>/dev/null)
+out=$(as_nobody env TWSHIM_LIBRARY="$PUB_LIB" "$PUB_TOOL" run --supervise --force -- "$D/st_caps" privs 2>/dev/null)
 assert_match "--supervise --force, static cap_net_raw+ep, as nobody: runs without it" "$out" \
 	"^euid=65534 capeff=0000000000000000$"
 out=$(twrun --supervise -- "$D/st_caps" privs 2>/dev/null)

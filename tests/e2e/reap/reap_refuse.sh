@@ -20,18 +20,21 @@ out=$(python3 "$TW_CLIENT" -n 5 -s ping -r 127.0.0.1 7401)
 tw_settle 7401
 assert_eq "before: TIME_WAIT" "$(tw_tw_count dport = :7401)" 5
 
+# A public copy of twshim: nobody cannot always enter the build tree.
+pub_tool=$(tw_public "$RP_TOOL")
+
 # refuse NAME SETPRIV-ARGS...: reap without CAP_NET_ADMIN
 refuse() {
 	local name=$1 err rc
 	shift
-	err=$(setpriv "$@" -- "$RP_TOOL" reap --once --min-age 0 --match 127.0.0.1:7401 2>&1)
+	err=$(setpriv "$@" -- "$pub_tool" reap --once --min-age 0 --match 127.0.0.1:7401 2>&1)
 	rc=$?
 	assert_eq "$name: exit status" "$rc" 1
 	assert_eq "$name: message lines" "$(wc -l <<<"$err")" 1
 	assert_match "$name: message names CAP_NET_ADMIN" "$err" \
 		'^twshim: reap: cannot reap here: this process lacks CAP_NET_ADMIN'
 	assert_eq "$name: TIME_WAIT left" "$(tw_tw_count dport = :7401)" 5
-	chk=$(setpriv "$@" -- "$RP_TOOL" check 2>&1)
+	chk=$(setpriv "$@" -- "$pub_tool" check 2>&1)
 	assert_match "$name: twshim check" "$(grep -E '^  (CAP_NET_ADMIN|twshim reap) ' <<<"$chk" | tr '\n' ' ' | tr -s ' ')" \
 		'CAP_NET_ADMIN no .* twshim reap cannot run here'
 }

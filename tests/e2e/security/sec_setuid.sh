@@ -18,6 +18,10 @@ bin=$TW_TMP/bin logs=$TW_TMP/logs
 install -o root -g root -m 4755 "$probe" "$bin/probe-suid" || fail "install set-user-ID copy"
 install -o root -g root -m 0755 "$probe" "$bin/probe-plain" || fail "install plain copy"
 [[ -u $bin/probe-suid ]] || fail "set-user-ID bit not set on $bin/probe-suid (nosuid mount?)"
+# The probes need libtwshim.so (DT_NEEDED): nobody finds the plain one's in a
+# public copy (LD_LIBRARY_PATH, which the set-user-ID one ignores: it loads
+# the build tree's through its RUNPATH, as root).
+tw_public "$TW_LIB" >/dev/null
 
 # as_nobody VAR=VALUE... -- CMD: run as uid/gid 65534 with that environment.
 as_nobody() {
@@ -27,7 +31,7 @@ as_nobody() {
 		shift
 	done
 	shift
-	env "${envs[@]}" setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
+	env "${envs[@]}" LD_LIBRARY_PATH="$TW_PUB" setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"
 }
 
 # 1. linger: TWSHIM_LINGER=0 sets SO_LINGER at connect unless ignored.

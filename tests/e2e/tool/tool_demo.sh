@@ -18,10 +18,14 @@ tw_need setpriv
 [[ -n ${TWTEST_BUILD_ROOT:-} && -d $TWTEST_BUILD_ROOT ]] || fail "TWTEST_BUILD_ROOT not set"
 demo=$TW_SRC/scripts/demo.sh
 nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all "$@"; }
+# nobody runs public copies (the source tree may be root's only); both
+# scripts stand alone until the demo's root check.
+tw_public "$TW_SRC/scripts/deps.sh" "$demo" >/dev/null
+pub_demo=$TW_PUB/demo.sh pub_deps=$TW_PUB/deps.sh
 
 # 1. Not root: refused before anything else.
 rc=0
-out=$(nobody env TWSHIM_BUILD_DIR=/nonexistent bash "$demo" 40 2>&1) || rc=$?
+out=$(nobody env TWSHIM_BUILD_DIR=/nonexistent bash "$pub_demo" 40 2>&1) || rc=$?
 assert_eq "not root: status" "$rc" 1
 assert_match "not root: says why" "$out" "the demo needs root"
 assert_eq "not root: no step started" "$(grep -c '^demo: ' <<<"$out")" 0
@@ -32,11 +36,11 @@ mkdir -p "$TW_TMP/stub"
 printf '#!/bin/sh\nprintf not-installed\n' >"$TW_TMP/stub/dpkg-query"
 chmod 755 "$TW_TMP/stub/dpkg-query" "$TW_TMP"
 rc=0
-out=$(nobody env PATH="$TW_TMP/stub:$PATH" bash "$TW_SRC/scripts/deps.sh" demo 2>&1) || rc=$?
+out=$(nobody env PATH="$TW_TMP/stub:$PATH" bash "$pub_deps" demo 2>&1) || rc=$?
 missing=$(sed -n 's/^deps.sh: missing packages: //p' <<<"$out" | tr ' ' '\n' | sort | tr '\n' ' ')
 assert_eq "deps.sh demo: the demo's packages only" "$missing" \
 	"gcc iproute2 libc6-dev meson ninja-build pkg-config procps util-linux "
-out=$(nobody env PATH="$TW_TMP/stub:$PATH" bash "$TW_SRC/scripts/deps.sh" 2>&1) || true
+out=$(nobody env PATH="$TW_TMP/stub:$PATH" bash "$pub_deps" 2>&1) || true
 assert_match "deps.sh (tests): the test toolchain too" "$out" "missing packages: .*check.*valgrind"
 
 # 3. As root, on the already built tree.

@@ -21,8 +21,9 @@ STATIC=${TWTOOL_STATIC:-}
 # RUNAS: a command prefix (e.g. setpriv to nobody), empty for root.
 RUNAS=()
 chmod 1777 "$TW_TMP" || fail "chmod $TW_TMP"
+PUB_TOOL=$(tw_public "$TW_LIB" "$TW_TOOL")
 tw_tool_as() {
-	"${RUNAS[@]}" env TWSHIM_LIBRARY="$TW_LIB" "$TW_TOOL" "$@"
+	"${RUNAS[@]}" env TWSHIM_LIBRARY="$TW_PUB/${TW_LIB##*/}" "$PUB_TOOL" "$@"
 }
 refused() {
 	local name=$1 prog=$2 re=$3 marker=$TW_TMP/ran.$1 rc=0 out err
@@ -80,7 +81,7 @@ IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
 if ((kmaj > 6 || (kmaj == 6 && kmin >= 6))); then sync=yes; else sync=no; fi
 assert_match "doctor static: supervisor wake-up (kernel $(uname -r))" "$out" \
 	"supervisor: +seccomp sync wake-up $sync "
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$TW_TOOL" doctor "$TW_TMP/touch-suid"); rc=$?
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$PUB_TOOL" doctor "$TW_TMP/touch-suid"); rc=$?
 assert_eq "doctor setuid: status" "$rc" 1
 assert_match "doctor setuid: privileges" "$out" "privileges: +setuid"
 out=$("$TW_TOOL" doctor "$TW_TMP/touch-caps"); rc=$?

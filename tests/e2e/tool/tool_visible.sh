@@ -161,8 +161,9 @@ out=$(tw_tool_run --dry-run --linger=safe -- "$TW_TMP/suid-true" 2>&1) || rc=$?
 assert_eq "setuid target, run by root: status" "$rc" 0
 assert_match "setuid target, run by root: preloaded" "$out" "LD_PRELOAD=$TW_LIB"
 rc=0
-out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env TWSHIM_LIBRARY="$TW_LIB" \
-	"$TW_TOOL" run --dry-run --linger=safe -- "$TW_TMP/suid-true" 2>&1) || rc=$?
+pub_tool=$(tw_public "$TW_LIB" "$TW_TOOL")
+out=$(setpriv --reuid=65534 --regid=65534 --clear-groups env TWSHIM_LIBRARY="$TW_PUB/${TW_LIB##*/}" \
+	"$pub_tool" run --dry-run --linger=safe -- "$TW_TMP/suid-true" 2>&1) || rc=$?
 assert_eq "setuid target, run by another user: status" "$rc" 2
 assert_match "setuid target, run by another user: the reason" "$out" "refused: .*secure-execution mode"
 
