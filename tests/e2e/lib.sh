@@ -157,6 +157,7 @@ tw_netns_enter() {
 	tw__paths
 	tw_netns_setup
 	TW_TMP=$(mktemp -d "${TMPDIR:-/tmp}/twe2e-$TW_TEST_NAME.XXXXXX") || fail "mktemp"
+	TW_PUB=$TW_TMP/pub # tw_public's copies
 	trap tw__cleanup EXIT
 	# meson's timeout sends SIGTERM: leave through the EXIT trap, whose
 	# evidence dump then tells what the test was waiting for.
@@ -268,10 +269,10 @@ tw__cleanup() {
 # The checkout may sit under a directory only root can enter (a fresh clone
 # in a 0700 mktemp directory, /root/...), so a test that runs something as
 # nobody gives it copies of its own, in a directory anyone can read.
-# tw_public FILE...: copies FILE... (modes kept) into $TW_PUB and prints
-# the copy of the last one.  TW_TMP becomes enterable (not readable) by all.
+# tw_public FILE...: copies FILE... (modes kept) into $TW_PUB ($TW_TMP/pub)
+# and prints the copy of the last one.  TW_TMP becomes enterable (not
+# readable) by all.
 tw_public() {
-	TW_PUB=$TW_TMP/pub
 	{ chmod go+x "$TW_TMP" && mkdir -p "$TW_PUB" && chmod 0755 "$TW_PUB"; } ||
 		fail "cannot make $TW_PUB"
 	local f
