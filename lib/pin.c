@@ -145,11 +145,13 @@ bool tw_pin_wanted(void)
 }
 
 /* No lock: the thread that wins the state does the set-up; others wait for
- * it with a bound (a set-up takes tens of microseconds; a thread that
- * cannot finish — the same thread, re-entered from a signal handler, or
- * one lost to a raw clone() — costs the waiters their pinning, not a
- * deadlock). */
-#define PIN_SETUP_WAIT_NS 200000000LL
+ * it (a set-up takes tens of microseconds).  The same thread, re-entered
+ * from a signal handler, does not wait.  The bound is only for a setter
+ * that can never finish (cancelled inside its /proc reads, lost to a raw
+ * clone()): it costs the waiters their pinning, not a hang.  It is far
+ * above anything a loaded machine makes of tens of microseconds, so that
+ * load never decides whether a connect is pinned. */
+#define PIN_SETUP_WAIT_NS 5000000000LL
 
 static bool pin_setup_slow(void)
 {
