@@ -74,7 +74,7 @@ ka_start() {
 	"$PY" "$KEEPALIVE" "$port" 3 "$KA_OUT" 3>"$fifo" &
 	KA_PID=$!
 	local got=
-	read -r -t 30 got <"$fifo" || true
+	read -r -t 120 got <"$fifo" || true
 	rm -f "$fifo"
 	[[ $got == "$port" ]] || fail "keep-alive server did not start on $port"
 	tw_log "keep-alive server listening on $port (pid $KA_PID)"
