@@ -1,6 +1,6 @@
 /* twshim — one trapped connect()/bind(): read, duplicate, apply, continue.
  *
- * The policy code is the library's (lib/client.h, lib/pin.h, lib/reuse.h);
+ * The policy code is the library's (lib/runtime/client.h, pin.h, reuse.h);
  * here is only the plumbing that turns a notification into "a duplicate of
  * the target's socket plus the sockaddr it passed". */
 #include <errno.h>

@@ -6,8 +6,8 @@
  * (and bind() when reuse-on-bind is asked for); for each trapped call the
  * supervisor reads the sockaddr from the target's memory, takes a duplicate
  * of the socket with pidfd_getfd() (same open file description), applies
- * the library's own policy code to it (lib/client.h, lib/pin.h,
- * lib/reuse.h), closes the duplicate and lets the call continue
+ * the library's own policy code to it (lib/runtime/client.h, pin.h,
+ * reuse.h), closes the duplicate and lets the call continue
  * (SECCOMP_USER_NOTIF_FLAG_CONTINUE).  The target sees its own call's
  * result and errno, unchanged.
  *
