@@ -72,7 +72,7 @@ run_cppcheck() {
 	# requires on Linux.  -D_GNU_SOURCE as in meson.build.
 	cppcheck --enable=warning,performance,portability --error-exitcode=1 \
 		--inline-suppr --quiet --std=c11 \
-		-D_GNU_SOURCE -Iinclude -Ilib/core -Ilib/runtime -Ilib/hooks -Itools -Itools/supervise -j "$jobs" \
+		-D_GNU_SOURCE -Iinclude -Ilib/core -Ilib/runtime -Ilib/hooks -Itools -Itools/kernel -Itools/supervise -j "$jobs" \
 		"${dirs[@]}" || die "cppcheck reported findings (above)"
 	log "cppcheck: clean"
 }
