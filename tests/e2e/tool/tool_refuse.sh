@@ -115,7 +115,7 @@ GO
 		tw__fail "go toolchain present but go build failed"
 	fi
 else
-	tw_log "no Go toolchain: Go detection is covered by the tool-unit test only"
+	tw_log "no Go toolchain: Go detection is covered by the unit test "tool" only"
 fi
 
 tw_done

@@ -3,13 +3,13 @@
  * a copy of the kernel's own interpreter and validator (inet_diag.c:
  * inet_diag_bc_run, inet_diag_bc_audit) against many sockets. */
 #include <arpa/inet.h>
-#include <check.h>
 #include <linux/inet_diag.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "reap.h"
 
 /* ---- durations ---- */
@@ -323,7 +323,7 @@ START_TEST(bytecode_too_long_falls_back)
 }
 END_TEST
 
-int main(void)
+Suite *tw_unit_suite(void)
 {
 	Suite *s = suite_create("reap");
 	TCase *t = tcase_create("reap");
@@ -332,9 +332,5 @@ int main(void)
 	tcase_add_test(t, bytecode_never_hides_a_socket_in_scope);
 	tcase_add_test(t, bytecode_too_long_falls_back);
 	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_ENV);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
 }
