@@ -33,14 +33,19 @@ static void set_flag_option(int fd, int name, const char *what)
 	}
 }
 
+bool tw_reuse_wanted(const struct tw_policy *p, const struct sockaddr *addr, socklen_t len)
+{
+	if (!p->reuseaddr && !p->reuseport)
+		return false;
+	uint16_t port = bind_port(addr, len);
+	/* Port 0 asks the kernel for a fresh port: reuse gains nothing there. */
+	return port != 0 && tw_policy_reuse_selects_port(p, port);
+}
+
 void tw_reuse_before_bind(const struct tw_policy *p, int fd, const struct sockaddr *addr,
 			  socklen_t len)
 {
-	if (!p->reuseaddr && !p->reuseport)
-		return;
-	uint16_t port = bind_port(addr, len);
-	/* Port 0 asks the kernel for a fresh port: reuse gains nothing there. */
-	if (port == 0 || !tw_policy_reuse_selects_port(p, port))
+	if (!tw_reuse_wanted(p, addr, len))
 		return;
 	int saved = errno;
 	if (!tw_is_tcp_socket(fd))

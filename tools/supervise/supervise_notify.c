@@ -338,6 +338,19 @@ static int caller_fd(struct tw_sup_state *st, pid_t tid, int target_fd, bool *no
 	return dup;
 }
 
+/* Pure: could the policy change anything for this call, judging by the
+ * address?  (Whether the socket is TCP and what the program set itself
+ * still needs the socket.) */
+static bool wants_socket(const struct tw_sup_state *st, unsigned nr, const struct sockaddr *sa,
+			 socklen_t len)
+{
+	if (st->p->disabled)
+		return false;
+	if (nr == NR64_BIND)
+		return tw_reuse_wanted(st->p, sa, len);
+	return tw_plan_connect(st->p, st->pin_active, sa, len, false).selected;
+}
+
 static void act(struct tw_sup_state *st, int listener, const struct seccomp_notif *req)
 {
 	const struct seccomp_data *d = &req->data;
@@ -369,6 +382,14 @@ static void act(struct tw_sup_state *st, int listener, const struct seccomp_noti
 		return;
 	}
 	if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+		st->counts.skipped++;
+		return;
+	}
+	/* Decided from the address alone when it can be: a call the policy
+	 * leaves alone costs no pidfd_getfd, no validity check, no close. */
+	if (!wants_socket(st, nr, (const struct sockaddr *)&ss, (socklen_t)addrlen)) {
+		tw_debug("supervise: %s fd=%d tid=%d: not selected", nr == NR64_CONNECT ?
+			 "connect" : "bind", target_fd, (int)req->pid);
 		st->counts.skipped++;
 		return;
 	}

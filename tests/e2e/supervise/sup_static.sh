@@ -13,7 +13,10 @@
 #     entries) lies in the range;
 #   supervised, TWSHIM_LINGER=safe with TWSHIM_PORTS: no failure, ports in
 #     the range, the server sees EOF (never a reset: nothing can be lost)
-#     and no TIME_WAIT is left (sup_safe.sh tests safe alone).
+#     and no TIME_WAIT is left (sup_safe.sh tests safe alone);
+#   supervised, TWSHIM_LINGER=0 with the destination excluded: left alone
+#     (TIME_WAIT as without twshim), decided from the address alone (the
+#     debug log says "not selected": no pidfd_getfd was made).
 
 # shellcheck source=tests/e2e/lib.sh
 . "$TWE2E_LIB_SH"
@@ -75,5 +78,19 @@ sup_ports_in_range "safe" "$line" 50000 50019
 assert_eq "safe: server saw EOF" "$(tw_field "$TW_SUMMARY_D" eof)" "$N"
 tw_settle 7004
 assert_eq "safe: client TIME_WAIT" "$(tw_tw_count dport = :7004)" 0
+
+# 5. supervised, linger 0, destination excluded: decided from the address
+log=$TW_TMP/excluded.log
+tw_server_start E -p 7005 -m reply -n 5 -t 60
+line=$(TWSHIM_LINGER=0 TWSHIM_EXCLUDE='*:7005' TWSHIM_LOG=debug TWSHIM_LOG_FILE=$log \
+	sup_run -- "$SP" probe 127.0.0.1 7005 5 request)
+rc=$?
+tw_server_wait E || tw__fail "excluded: server did not see 5 connections end"
+tw_log "supervised, excluded: $line"
+assert_eq "excluded: supervisor exit status" "$rc" 0
+assert_eq "excluded: successes" "$(tw_field "$line" ok)" 5
+assert_eq "excluded: client TIME_WAIT (left alone)" "$(tw_tw_count dport = :7005)" 5
+assert_eq "excluded: decided without the socket" "$(grep -c 'supervise: connect fd=[0-9]* tid=[0-9]*: not selected' "$log")" 5
+assert_eq "excluded: none applied" "$(grep -c 'summary .* applied=0 skipped=5' "$log")" 1
 
 tw_done
