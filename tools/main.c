@@ -1,8 +1,8 @@
 /* twshim — command entry point: dispatch to the subcommands. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tools.h"
@@ -41,38 +41,16 @@ void tw_error(const char *cmd, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-bool tw_parse_ulong_arg(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
+/* The core's port span (twshim/num.h), with port 0 allowed: a filter
+ * may name it. */
 bool tw_parse_port_range_arg(const char *s, unsigned *lo, unsigned *hi)
 {
-	unsigned long a, b;
-	const char *dash = strchr(s, '-');
-	char first[16];
-	if (!dash) {
-		if (!tw_parse_ulong_arg(s, 0, 65535, &a))
-			return false;
-		*lo = *hi = (unsigned)a;
-		return true;
-	}
-	if ((size_t)(dash - s) >= sizeof(first))
+	uint16_t a, b;
+
+	if (!s || tw_parse_port_span(s, strlen(s), 0, &a, &b) != TW_SPAN_OK)
 		return false;
-	memcpy(first, s, (size_t)(dash - s));
-	first[dash - s] = '\0';
-	if (!tw_parse_ulong_arg(first, 0, 65535, &a) || !tw_parse_ulong_arg(dash + 1, 0, 65535, &b) || a > b)
-		return false;
-	*lo = (unsigned)a;
-	*hi = (unsigned)b;
+	*lo = a;
+	*hi = b;
 	return true;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "policy_internal.h"
+#include "twshim/num.h"
 
 /* ---- scope ------------------------------------------------------------ */
 

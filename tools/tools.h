@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "twshim/num.h" /* tw_parse_uint, for the options */
+
 /* Exit statuses shared by the subcommands (see twshim(1)). */
 #define TW_EXIT_OK 0
 #define TW_EXIT_FAIL 1    /* the operation failed (I/O, netlink), or doctor: not reachable */
@@ -25,9 +27,7 @@ void tw_error(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* A whole file of at most 16 MiB, NUL not added; errno set on failure. */
 bool tw_read_small_file(const char *path, char **out, size_t *len);
-/* "LO-HI" or "N" within 0-65535. */
+/* "LO-HI" or "N" within 0-65535 (numbers: tw_parse_uint, twshim/num.h). */
 bool tw_parse_port_range_arg(const char *s, unsigned *lo, unsigned *hi);
-/* A decimal number within [min, max]. */
-bool tw_parse_ulong_arg(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "twshim/num.h"
+
 /* How a client socket ends when the program closes it first. */
 enum tw_linger_mode {
 	TW_LINGER_OFF = 0, /* unset or "off": the kernel's normal close */
@@ -138,10 +140,10 @@ unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
 			 struct tw_diags *diags);
 void tw_policy_free(struct tw_policy *p);
 
-/* Single-value parsers, exposed for tests and for `twshim run` options.
+/* Single-value parsers, exposed for tests and for `twshim run` options
+ * (numbers: tw_parse_uint in twshim/num.h).
  * Each returns true and fills its outputs only when the whole string is valid. */
 bool tw_parse_linger(const char *s, enum tw_linger_mode *mode, unsigned *seconds);
-bool tw_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 bool tw_parse_bool01(const char *s, bool *out);
 bool tw_parse_ports(const char *s, enum tw_ports_mode *mode, struct tw_port_range *range);
 bool tw_parse_log_level(const char *s, enum tw_log_level *out);

@@ -20,7 +20,6 @@
  *     TWSHIM_DISABLE malformed: the library does nothing, as with 1 (a kill
  *       switch that was clearly touched errs on the side of doing nothing).
  */
-#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,31 +93,6 @@ const char *tw_policy_accepted_forms(const char *variable)
 
 /* ---- single values ---------------------------------------------------- */
 
-bool tw_parse_uint_span(const char *s, size_t n, unsigned long min, unsigned long max,
-			unsigned long *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (!s || n == 0)
-		return false;
-	/* strtoul alone would accept blanks, a sign and (base 0) hex. */
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno == ERANGE || end != s + n || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
-bool tw_parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	return s && tw_parse_uint_span(s, strlen(s), min, max, out);
-}
-
 bool tw_parse_bool01(const char *s, bool *out)
 {
 	if (!s)
@@ -157,8 +131,7 @@ bool tw_parse_linger(const char *s, enum tw_linger_mode *mode, unsigned *seconds
 
 bool tw_parse_ports(const char *s, enum tw_ports_mode *mode, struct tw_port_range *range)
 {
-	unsigned long lo, hi;
-	const char *dash;
+	uint16_t lo, hi;
 
 	if (!s)
 		return false;
@@ -167,13 +140,12 @@ bool tw_parse_ports(const char *s, enum tw_ports_mode *mode, struct tw_port_rang
 		range->lo = range->hi = 0;
 		return true;
 	}
-	dash = strchr(s, '-');
-	if (!dash || !tw_parse_uint_span(s, (size_t)(dash - s), 1, 65535, &lo) ||
-	    !tw_parse_uint(dash + 1, 1, 65535, &hi) || lo > hi)
+	/* A range only: one port is not a pool to pin from. */
+	if (!strchr(s, '-') || tw_parse_port_span(s, strlen(s), 1, &lo, &hi) != TW_SPAN_OK)
 		return false;
 	*mode = TW_PORTS_RANGE;
-	range->lo = (uint16_t)lo;
-	range->hi = (uint16_t)hi;
+	range->lo = lo;
+	range->hi = hi;
 	return true;
 }
 

@@ -1,4 +1,7 @@
-/* twshim — helpers shared by policy.c and rules.c only.
+/* twshim — rules.c's list parsers with the detail policy.c reports.
+ *
+ * One direction only: policy.c calls rules.c; both take their numbers
+ * from num.c (twshim/num.h), so neither depends on the other for them.
  *
  * The public single-value parsers in twshim/policy.h answer yes or no; the
  * policy parser also wants to say *which* list item is wrong, because a
@@ -20,11 +23,6 @@ struct tw_parse_error {
 	const char *at;
 	size_t len;
 };
-
-/* Parse exactly n bytes at s as a decimal number in [min, max]: digits
- * only, no sign, no spaces, leading zeros allowed. */
-bool tw_parse_uint_span(const char *s, size_t n, unsigned long min, unsigned long max,
-			unsigned long *out);
 
 bool tw_parse_rules_err(const char *s, struct tw_rules *out, struct tw_parse_error *err);
 bool tw_parse_port_list_err(const char *s, struct tw_port_list *out,

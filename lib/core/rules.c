@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "policy_internal.h"
+#include "twshim/num.h"
 #include "twshim/policy.h"
 
 /* Long enough for any textual IPv6 address (INET6_ADDRSTRLEN is 46);
@@ -42,25 +43,14 @@ static const char *find_in(const char *s, size_t n, char c)
 /* PORT or LO-HI, 1-65535, LO <= HI. */
 static const char *parse_port_span(const char *s, size_t n, uint16_t *lo, uint16_t *hi)
 {
-	const char *dash = find_in(s, n, '-');
-	unsigned long a, b;
-
-	if (n == 0)
-		return "missing port";
-	if (!dash) {
-		if (!tw_parse_uint_span(s, n, 1, 65535, &a))
-			return "port must be a number 1-65535";
-		*lo = *hi = (uint16_t)a;
-		return NULL;
+	switch (tw_parse_port_span(s, n, 1, lo, hi)) {
+	case TW_SPAN_OK: return NULL;
+	case TW_SPAN_EMPTY: return "missing port";
+	case TW_SPAN_PORT: return "port must be a number 1-65535";
+	case TW_SPAN_RANGE: return "port range must be LO-HI with ports 1-65535";
+	case TW_SPAN_ORDER: return "port range must have LO <= HI";
 	}
-	if (!tw_parse_uint_span(s, (size_t)(dash - s), 1, 65535, &a) ||
-	    !tw_parse_uint_span(dash + 1, n - (size_t)(dash - s) - 1, 1, 65535, &b))
-		return "port range must be LO-HI with ports 1-65535";
-	if (a > b)
-		return "port range must have LO <= HI";
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-	return NULL;
+	return "port range must be LO-HI with ports 1-65535";
 }
 
 /* Zero every bit past the prefix so that matching is a plain compare. */

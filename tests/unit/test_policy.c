@@ -823,6 +823,38 @@ START_TEST(parse_uint_edges)
 }
 END_TEST
 
+/* One span parser for the rule lists, TWSHIM_PORTS and `twshim stat`:
+ * each reason it gives is one rules.c turns into its own message. */
+START_TEST(parse_port_span_edges)
+{
+	uint16_t lo = 7, hi = 7;
+
+	ck_assert_int_eq(tw_parse_port_span("80", 2, 1, &lo, &hi), TW_SPAN_OK);
+	ck_assert_uint_eq(lo, 80);
+	ck_assert_uint_eq(hi, 80);
+	ck_assert_int_eq(tw_parse_port_span("0080-65535", 10, 1, &lo, &hi), TW_SPAN_OK);
+	ck_assert_uint_eq(lo, 80);
+	ck_assert_uint_eq(hi, 65535);
+	ck_assert_int_eq(tw_parse_port_span("0-0", 3, 0, &lo, &hi), TW_SPAN_OK);
+	ck_assert_uint_eq(hi, 0);
+	/* n bytes only: what follows is not looked at */
+	ck_assert_int_eq(tw_parse_port_span("90-9010", 5, 1, &lo, &hi), TW_SPAN_OK);
+	ck_assert_uint_eq(hi, 90);
+	lo = hi = 7;
+	ck_assert_int_eq(tw_parse_port_span("", 0, 1, &lo, &hi), TW_SPAN_EMPTY);
+	ck_assert_int_eq(tw_parse_port_span("0", 1, 1, &lo, &hi), TW_SPAN_PORT);
+	ck_assert_int_eq(tw_parse_port_span("65536", 5, 1, &lo, &hi), TW_SPAN_PORT);
+	ck_assert_int_eq(tw_parse_port_span(" 1", 2, 1, &lo, &hi), TW_SPAN_PORT);
+	ck_assert_int_eq(tw_parse_port_span("-", 1, 1, &lo, &hi), TW_SPAN_RANGE);
+	ck_assert_int_eq(tw_parse_port_span("1-", 2, 1, &lo, &hi), TW_SPAN_RANGE);
+	ck_assert_int_eq(tw_parse_port_span("1-2-3", 5, 1, &lo, &hi), TW_SPAN_RANGE);
+	ck_assert_int_eq(tw_parse_port_span("0-5", 3, 1, &lo, &hi), TW_SPAN_RANGE);
+	ck_assert_int_eq(tw_parse_port_span("10-9", 4, 1, &lo, &hi), TW_SPAN_ORDER);
+	ck_assert_uint_eq(lo, 7); /* untouched on failure */
+	ck_assert_uint_eq(hi, 7);
+}
+END_TEST
+
 START_TEST(parse_single_values)
 {
 	enum tw_linger_mode lm = TW_LINGER_SAFE;
@@ -944,6 +976,7 @@ Suite *tw_unit_suite(void)
 
 	tc = tcase_create("single");
 	tcase_add_test(tc, parse_uint_edges);
+	tcase_add_test(tc, parse_port_span_edges);
 	tcase_add_test(tc, parse_single_values);
 	tcase_add_test(tc, unknown_names_name_the_nearest);
 	tcase_add_test(tc, stats_signal_values);

@@ -76,7 +76,7 @@ static int enter_netns(const char *arg)
 	char path[64];
 	const char *p = arg;
 	unsigned long pid;
-	if (tw_parse_ulong_arg(arg, 1, 4194304, &pid)) {
+	if (tw_parse_uint(arg, 1, 4194304, &pid)) {
 		snprintf(path, sizeof(path), "/proc/%lu/ns/net", pid);
 		p = path;
 	}

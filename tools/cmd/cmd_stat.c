@@ -299,7 +299,7 @@ static int stat_main(int argc, char **argv, struct tw_reap_scope *scope_out)
 				goto bad_value;
 			break;
 		case O_TOP:
-			if (!tw_parse_ulong_arg(optarg, 0, 1000000, &o.top))
+			if (!tw_parse_uint(optarg, 0, 1000000, &o.top))
 				goto bad_value;
 			break;
 		case O_JSON:
@@ -316,11 +316,11 @@ static int stat_main(int argc, char **argv, struct tw_reap_scope *scope_out)
 				goto bad_state;
 			break;
 		case O_WATCH:
-			if (!tw_parse_ulong_arg(optarg, 1, 86400, &o.watch))
+			if (!tw_parse_uint(optarg, 1, 86400, &o.watch))
 				goto bad_value;
 			break;
 		case O_COUNT:
-			if (!tw_parse_ulong_arg(optarg, 1, ~0ul, &o.count))
+			if (!tw_parse_uint(optarg, 1, ~0ul, &o.count))
 				goto bad_value;
 			break;
 		case O_MATCH:
