@@ -7,8 +7,8 @@
 # variable and the bad value.  Two bad variables give exactly two lines; a
 # valid setting gives none (so a library that is silent, or chatty, fails).
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need python3
 

@@ -4,8 +4,8 @@
 # through with libc's result and errno, and the program then runs normally
 # with the policy applied.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 
 [[ -f ${TWTEST_EARLY:-} ]] || fail "TWTEST_EARLY not set (run through meson test)"

@@ -10,8 +10,8 @@
 # library is checked against the known values, then must be identical under
 # the library in each client mode.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need "$TW_ERRNO" diff
 

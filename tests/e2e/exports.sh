@@ -7,8 +7,8 @@
 # and nothing else: no tw_* helper, no data.  The checker is first run on a
 # list with a planted tw_ name, so it is known to be able to fail.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need nm gcc
 

@@ -4,8 +4,8 @@
 # library's absolute path (a preload library is used by path, never -l).
 # Installs into a scratch DESTDIR; the build directory comes from meson.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need meson pkg-config nm
 

@@ -13,8 +13,8 @@
 # Each phase uses its own server port so TIME_WAIT from one phase cannot
 # hide or cause anything in another.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need curl python3 "$TW_PROBE"
 [[ -f $TW_CLIENT ]] || fail "TWTEST_CLIENT='$TW_CLIENT' not found"

@@ -12,8 +12,8 @@
 # Every case uses fresh server ports: TIME_WAIT from one case never touches
 # another's 4-tuples.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need "$TW_PROBE"
 

@@ -13,8 +13,8 @@
 #    the kernel: server-side TIME_WAIT equals the connections made, and every
 #    client got its reply.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/lib_e2e.sh"
 tw_netns_enter "$@"
 tw_need "$TW_SOCKOPT" "$TW_PROBE"
 

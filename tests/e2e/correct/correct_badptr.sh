@@ -13,8 +13,8 @@
 # (void *)8 ended in SIGSEGV.  TCP Fast Open is enabled in the namespace so
 # that the MSG_FASTOPEN calls reach the connect path.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
 TW_CORRECT=${TWCORRECT:-}
 [[ -x $TW_CORRECT ]] || fail "TWCORRECT='$TW_CORRECT' is not executable"

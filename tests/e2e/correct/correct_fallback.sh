@@ -8,11 +8,11 @@
 # log level naming the range and the count, once (rate-limited), however
 # many connections fall back.  Before the fix nothing was said.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 sysctl -qw net.ipv4.tcp_timestamps=0 || fail "cannot set net.ipv4.tcp_timestamps"
 
 tw_server_start P -p 7501 -m reply -n 9 -t 60

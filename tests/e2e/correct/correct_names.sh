@@ -11,11 +11,11 @@
 # Before the fix the dup and the children saw port 0 and the second bind
 # succeeded.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 
 want="dup=same fork=same execv=same spawn=same rebind=EINVAL"
 plain=$("$TW_CORRECT" names)

@@ -17,11 +17,11 @@
 # "With effect" is measured from the kernel: 3 connections closed first by
 # the program under --linger=0 leave 0 TIME_WAIT instead of 3.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 tw_need setcap getcap setpriv
 TW_TOOL=${TWTOOL_BIN:-}
 STATIC=${TWCORRECT_STATIC:-}

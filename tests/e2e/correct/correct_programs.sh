@@ -12,11 +12,11 @@
 # Also through `twshim run --skip-programs` and `--only-programs`, and
 # `twshim check` shows the scope.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 tw_need curl
 TW_TOOL=${TWTOOL_BIN:-}
 [[ -x $TW_TOOL ]] || fail "TWTOOL_BIN='$TW_TOOL' is not executable"

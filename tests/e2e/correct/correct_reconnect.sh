@@ -8,11 +8,11 @@
 # normal close leaves.  Before the fix the linger (or safe record) set for A
 # stayed on the socket and B received a RST.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 
 CLOSED=7399 # nothing listens there
 port=7310

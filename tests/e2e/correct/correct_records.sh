@@ -13,11 +13,11 @@
 #    0 or EISCONN): the summary counts 20 sockets, SO_LINGER set 20 times
 #    (it was 40 and 40).
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 
 # --- 1. fd numbers reused after closes the library cannot see -------------------
 tw_server_start P -p 7201 -m reply -t 60

@@ -9,11 +9,11 @@
 # `kill -9` of twshim, the reader's end of file proves the program is gone
 # too (bounded: 30 s).
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 tw_need timeout
 TW_TOOL=${TWTOOL_BIN:-}
 STATIC=${TWCORRECT_STATIC:-}

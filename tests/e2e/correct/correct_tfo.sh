@@ -10,11 +10,11 @@
 # source port pinned above the range — the same as for connect().  The
 # kernel's TCPFastOpenActive counter proves the fast-open path was taken.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/correct/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/correct/lib_correct.sh
+. "$(dirname "$0")/lib_correct.sh"
 tw_need nstat
 sysctl -qw net.ipv4.tcp_fastopen=1027 || fail "cannot set net.ipv4.tcp_fastopen"
 

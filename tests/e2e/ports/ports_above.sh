@@ -15,11 +15,11 @@
 #   a listener on 0.0.0.0:65523 with TWSHIM_PORTS=65520-65529: no
 #   connection uses 65523, none fails, the library counted the busy port.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/ports/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/ports/lib_ports.sh
+. "$(dirname "$0")/lib_ports.sh"
 tw_need python3 "$TW_PROBE"
 
 N=${TW_CONNS:-2000}

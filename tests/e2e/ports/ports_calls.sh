@@ -19,11 +19,11 @@
 #   bind(ADDR:0) fails without the library, and under it the error would
 #   come from listen() instead — the one known difference, see pin.c.)
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/ports/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/ports/lib_ports.sh
+. "$(dirname "$0")/lib_ports.sh"
 tw_need python3 "$TW_PROBE"
 
 RANGE=50000-50099

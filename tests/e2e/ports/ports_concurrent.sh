@@ -15,11 +15,11 @@
 #   connections, all from the range, 80 distinct 4-tuples; without the
 #   library 80 concurrent connections cannot exist with 10 ephemeral ports.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/ports/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/ports/lib_ports.sh
+. "$(dirname "$0")/lib_ports.sh"
 
 pin_env() { env TWSHIM_PORTS="$1" TWSHIM_LOG=info TWSHIM_LOG_FILE="$2" LD_PRELOAD="$TW_LIB" "${@:3}"; }
 

@@ -13,11 +13,11 @@
 #   none is reserved, no port of the ephemeral range is used;
 #   with TWSHIM_LINGER=safe as well: the same, and no TIME_WAIT at all.
 
-# shellcheck source=tests/e2e/lib.sh
-. "$(dirname "$0")/../lib.sh"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "$(dirname "$0")/../lib_e2e.sh"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/ports/common.sh
-. "$(dirname "$0")/common.sh"
+# shellcheck source=tests/e2e/ports/lib_ports.sh
+. "$(dirname "$0")/lib_ports.sh"
 tw_need curl python3 "$TW_PROBE"
 [[ -f $TW_CLIENT ]] || fail "TWTEST_CLIENT='$TW_CLIENT' not found"
 

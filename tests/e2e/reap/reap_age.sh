@@ -6,11 +6,11 @@
 # 60 s minus the timer the kernel reports, is unit-tested.)  The default
 # guard (1 s) also ends them, later.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
 
 make10() {
 	local out

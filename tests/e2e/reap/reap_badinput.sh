@@ -4,11 +4,11 @@
 # the accepted forms, exit status 2, and nothing is reaped: each bad option
 # comes with a valid scope that would reap 5 TIME_WAIT.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
 
 tw_server_start A -p 7501 -m reply -t 200
 out=$(python3 "$TW_CLIENT" -n 5 -s ping -r 127.0.0.1 7501)

@@ -9,11 +9,11 @@
 #     parser: a DaemonSet, hostNetwork, capabilities exactly NET_ADMIN added
 #     and ALL dropped, not privileged; its arguments are a valid reaper.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
 tw_need systemd-analyze python3
 python3 -c 'import yaml' 2>/dev/null || fail "python3-yaml missing (run scripts/deps.sh)"
 EX=${TWREAP_SRCDIR:?}/examples

@@ -13,11 +13,11 @@
 # outcome does not depend on how fast the machine is.  Without the reaper
 # that wait would last 60 s (TIME_WAIT expiry) and the bound (50 s) fails.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
 rp_build_goprobe
 
 RANGE=10

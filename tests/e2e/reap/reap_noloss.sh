@@ -10,13 +10,13 @@
 #     the time the data drains): every byte arrives intact, every
 #     connection ends with EOF (not a reset), and no TIME_WAIT is left.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/../safe/safe-lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/../safe/lib_safe.sh"
 
 SIZES=(1 1000 65536 1048576 4194304)
 

@@ -7,11 +7,11 @@
 #     namespace's TIME_WAIT and leaves its own namespace's alone;
 #   --netns that cannot be entered: one line, exit 1.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
 tw_need setpriv nsenter
 
 tw_server_start A -p 7401 -m reply -t 200

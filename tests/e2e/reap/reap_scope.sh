@@ -10,11 +10,11 @@
 #   --local-ports with --match: only local ports in the list, to that port;
 #   no scope: refused (exit 2), nothing removed.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reap/reap_lib.sh
-. "$(dirname "$0")/reap_lib.sh"
+# shellcheck source=tests/e2e/reap/lib_reap.sh
+. "$(dirname "$0")/lib_reap.sh"
 
 # tw_make HOST PORT N [-6]: N client TIME_WAIT toward HOST:PORT.
 tw_make() {

@@ -12,11 +12,11 @@
 #   documented limit: if the old instance ran without the library, its
 #     TIME_WAIT entries lack SO_REUSEADDR and the restart still fails.
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reuse/reuse-lib.sh
-. "$(dirname "$0")/reuse-lib.sh"
+# shellcheck source=tests/e2e/reuse/lib_reuse.sh
+. "$(dirname "$0")/lib_reuse.sh"
 [[ -x $RS_PY && -f $RS_LEGACY_PY ]] || fail "need $RS_PY and legacy_server.py"
 
 N=5

@@ -43,11 +43,11 @@
 # empty with probability 2^-199.  Each instance must take at least a
 # quarter (a binomial(200, 1/2) count below 50 has probability ~1e-12).
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reuse/reuse-lib.sh
-. "$(dirname "$0")/reuse-lib.sh"
+# shellcheck source=tests/e2e/reuse/lib_reuse.sh
+. "$(dirname "$0")/lib_reuse.sh"
 tw_need strace
 [[ -x $RS_SERVER_OWN ]] || fail "TWREUSE_SERVER_OWN='$RS_SERVER_OWN' is not executable"
 [[ -f $TW_CLIENT ]] || fail "TWTEST_CLIENT='$TW_CLIENT' not found"

@@ -12,11 +12,11 @@
 #     SO_REUSEPORT) to 0 itself keeps that 0;
 #   TWSHIM_REUSE_PORTS=8080,9000-9010: only those ports get the option.
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/reuse/reuse-lib.sh
-. "$(dirname "$0")/reuse-lib.sh"
+# shellcheck source=tests/e2e/reuse/lib_reuse.sh
+. "$(dirname "$0")/lib_reuse.sh"
 [[ -x $RS_UNTOUCHED ]] || fail "TWREUSE_UNTOUCHED='$RS_UNTOUCHED' is not executable"
 
 # check TAG OUTPUT SPEC EXPECTED(reuseaddr/reuseport)

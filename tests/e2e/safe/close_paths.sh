@@ -19,11 +19,11 @@
 # Each phase has its own server port, so TIME_WAIT from one phase can
 # neither hide nor cause anything in another.
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/safe-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/lib_safe.sh"
 
 TS_N=8          # without the library: fits the 10-port range
 TS_ON=${TW_CONNS:-100} # with it: ten times the range, one port at a time

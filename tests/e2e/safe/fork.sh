@@ -14,11 +14,11 @@
 #   TWSHIM_LINGER=0 (linger set at connect, contrast): the same run loses
 #     data and ends with a reset — what the check would catch.
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/safe-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/lib_safe.sh"
 [[ -x $TS_FORK ]] || fail "TWSAFE_FORK='$TS_FORK' is not executable"
 
 BYTES=1048576

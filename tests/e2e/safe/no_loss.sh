@@ -13,11 +13,11 @@
 #     slow reader: the same — intact data, EOF, no TIME_WAIT.
 # Each phase has its own server port.
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/safe-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/lib_safe.sh"
 
 SIZES=(1 1000 65536 1048576 4194304)
 LARGE=1048576 # from this size on, linger 0 must show loss

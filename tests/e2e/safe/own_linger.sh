@@ -20,11 +20,11 @@
 #     (read back {0,0}, 1 TIME_WAIT); without it the library's {1,0} reads
 #     back and no TIME_WAIT is left (contrast).
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/safe-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/lib_safe.sh"
 [[ -x $TS_LINGER ]] || fail "TWSAFE_LINGER='$TS_LINGER' is not executable"
 
 PORT=7500

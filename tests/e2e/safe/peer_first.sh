@@ -19,12 +19,12 @@
 # server sends no RST in this exchange, so every RST counted is the
 # client's.
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
 tw_need nstat
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/safe-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/lib_safe.sh"
 
 N=${TW_CONNS:-200}
 COUNTERS=(TcpOutRsts TcpExtTCPAbortOnClose TcpExtTCPAbortOnData)

@@ -25,11 +25,11 @@
 
 # 100 ports: each run without the library leaves one TIME_WAIT for 60 s.
 TW_PORT_RANGE=${TW_PORT_RANGE:-40000 40099}
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/safe/share-lib.sh
-. "$(dirname "$0")/share-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_share.sh
+. "$(dirname "$0")/lib_share.sh"
 tw_need python3
 
 B=2097152

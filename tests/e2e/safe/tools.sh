@@ -17,12 +17,12 @@
 # server sees every connection end with EOF (our FIN comes first, the RST
 # only answers the acknowledgement of that FIN).
 
-# shellcheck source=tests/e2e/lib.sh
-. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib.sh}"
+# shellcheck source=tests/e2e/lib_e2e.sh
+. "${TWE2E_LIB_SH:-$(dirname "$0")/../lib_e2e.sh}"
 tw_netns_enter "$@"
 tw_need curl wget
-# shellcheck source=tests/e2e/safe/safe-lib.sh
-. "$(dirname "$0")/safe-lib.sh"
+# shellcheck source=tests/e2e/safe/lib_safe.sh
+. "$(dirname "$0")/lib_safe.sh"
 PY=/usr/bin/python3 # not a pyenv shim: that is a script the library would run too
 [[ -x $PY ]] || fail "$PY not found"
 KEEPALIVE=$(dirname "$0")/keepalive-http.py

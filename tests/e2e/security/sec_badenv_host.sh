@@ -3,7 +3,7 @@
 # the library, once per (variable, hostile value).  Each run must print
 # exactly "42" on stdout, exit 0, and write exactly one stderr line, which
 # comes from the library ("twshim[...]") and names the variable.
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
 

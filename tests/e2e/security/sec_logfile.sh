@@ -2,7 +2,7 @@
 # TWSHIM_LOG_FILE: opened for append with O_CLOEXEC|O_NOFOLLOW, never
 # truncated, never through a symbolic link, and whole lines when many
 # processes write to it at once.
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
 tw_need strace

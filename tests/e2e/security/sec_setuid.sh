@@ -5,7 +5,7 @@
 # opened, created or written.  The same binary without the set-user-ID bit,
 # run by the same user with the same environment, does all three (so the
 # test cannot pass with a library that ignores the environment always).
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
 tw_need setpriv

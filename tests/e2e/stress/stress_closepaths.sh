@@ -4,10 +4,10 @@
 # reuse).  design.md: safe mode handles every close path an interposer can
 # see, so each path must end without TIME_WAIT (measured per path: each has
 # its own server port), with no byte lost, no failed connect, no fd leak.
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
-# shellcheck source=tests/e2e/stress/stress_lib.sh
-. "$(dirname "$0")/stress_lib.sh"
+# shellcheck source=tests/e2e/stress/lib_stress.sh
+. "$(dirname "$0")/lib_stress.sh"
 tw_netns_enter "$@"
 base='' out='' # summary lines, filled by st_run
 

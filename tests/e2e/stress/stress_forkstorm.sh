@@ -9,10 +9,10 @@
 # whoever closes last), and the server sees every connection end with EOF;
 # and everywhere: every child exits 0, no failed connect, no byte lost,
 # every source port pinned, no fd leak in the parent, bounded time.
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
-# shellcheck source=tests/e2e/stress/stress_lib.sh
-. "$(dirname "$0")/stress_lib.sh"
+# shellcheck source=tests/e2e/stress/lib_stress.sh
+. "$(dirname "$0")/lib_stress.sh"
 tw_netns_enter "$@"
 base='' out='' # summary lines, filled by st_run
 

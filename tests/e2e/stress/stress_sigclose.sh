@@ -5,10 +5,10 @@
 # library manages (safe linger, pinned).  Asserts: bounded time (no
 # deadlock in the interposers), no failed connect, no fd leak, every byte
 # received, no TIME_WAIT from either the workers' or the handler's closes.
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
-# shellcheck source=tests/e2e/stress/stress_lib.sh
-. "$(dirname "$0")/stress_lib.sh"
+# shellcheck source=tests/e2e/stress/lib_stress.sh
+. "$(dirname "$0")/lib_stress.sh"
 tw_netns_enter "$@"
 base='' out='' # summary lines, filled by st_run
 

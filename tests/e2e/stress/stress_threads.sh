@@ -3,10 +3,10 @@
 # feature on (TWSHIM_LINGER=safe, pinning, reuse).  Kernel-side: no
 # TIME_WAIT on either side, every source port inside the pinned range (as
 # accept() saw it), every byte received, the listener got SO_REUSEADDR.
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
-# shellcheck source=tests/e2e/stress/stress_lib.sh
-. "$(dirname "$0")/stress_lib.sh"
+# shellcheck source=tests/e2e/stress/lib_stress.sh
+. "$(dirname "$0")/lib_stress.sh"
 tw_netns_enter "$@"
 base='' out='' # summary lines, filled by st_run
 

@@ -5,11 +5,11 @@
 # Unsupervised, the same calls reach the network stack (ECONNREFUSED: no
 # listener on the port), which shows the probe really makes them.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/supervise/sup_lib.sh
-. "$(dirname "$0")/sup_lib.sh"
+# shellcheck source=tests/e2e/supervise/lib_sup.sh
+. "$(dirname "$0")/lib_sup.sh"
 sup_init
 
 line=$("$SUP_SP" i386 7009)

@@ -4,11 +4,11 @@
 # The probe binds without setting any option and prints what the kernel
 # then reports for its socket.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/supervise/sup_lib.sh
-. "$(dirname "$0")/sup_lib.sh"
+# shellcheck source=tests/e2e/supervise/lib_sup.sh
+. "$(dirname "$0")/lib_sup.sh"
 sup_init
 
 line=$(TWSHIM_REUSEADDR=1 tw_preload "$SUP_SP" bindcheck 7101)

@@ -11,11 +11,11 @@
 # Each: no failure and no TIME_WAIT, where the unsupervised probe gets
 # EADDRNOTAVAIL (shown once, to keep the test honest).
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/supervise/sup_lib.sh
-. "$(dirname "$0")/sup_lib.sh"
+# shellcheck source=tests/e2e/supervise/lib_sup.sh
+. "$(dirname "$0")/lib_sup.sh"
 sup_init
 tw_need sh tail
 

@@ -15,11 +15,11 @@
 #   supervised, TWSHIM_PORTS=50000-50019, sequential connections: no
 #     failure, every source port in the range.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/supervise/sup_lib.sh
-. "$(dirname "$0")/sup_lib.sh"
+# shellcheck source=tests/e2e/supervise/lib_sup.sh
+. "$(dirname "$0")/lib_sup.sh"
 sup_init
 sup_build_goprobe
 

@@ -18,11 +18,11 @@
 #     (TIME_WAIT as without twshim), decided from the address alone (the
 #     debug log says "not selected": no pidfd_getfd was made).
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/supervise/sup_lib.sh
-. "$(dirname "$0")/sup_lib.sh"
+# shellcheck source=tests/e2e/supervise/lib_sup.sh
+. "$(dirname "$0")/lib_sup.sh"
 sup_init
 
 N=${TW_CONNS:-500}

@@ -5,11 +5,11 @@
 # it, tcp_max_tw_buckets, and tcp_fin_timeout (which does not shorten
 # TIME_WAIT), with the current value read back from /proc/sys.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need sysctl python3
 
 advice() { "$TW_TOOL" check | sed -n '/^advice:/,/^errors:/p'; }

@@ -4,11 +4,11 @@
 # shipped examples/env/*.env; reports env-file syntax that systemd and docker
 # read differently; prints the sysctls and the documented warnings.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 
 # Malformed values, per variable.  Every variable the parser knows must
 # have at least one (checked below), so a new variable cannot go untested.

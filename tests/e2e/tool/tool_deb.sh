@@ -15,11 +15,11 @@
 # the packaged library removes TIME_WAIT (measured with ss) where the same
 # probe without it leaves one per connection.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need dpkg-buildpackage dpkg-deb dpkg-architecture dh ss
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH) || fail "dpkg-architecture"
 libpath=/usr/lib/$multiarch/libtwshim.so

@@ -9,11 +9,11 @@
 #     whose TWSHIM_LINGER=0 row shows none, a legend and a "next" paragraph
 #     with twshim run and stat commands that work as printed.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need setpriv
 [[ -n ${TWTEST_BUILD_ROOT:-} && -d $TWTEST_BUILD_ROOT ]] || fail "TWTEST_BUILD_ROOT not set"
 demo=$TW_SRC/scripts/demo.sh

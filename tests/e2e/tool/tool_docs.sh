@@ -4,11 +4,11 @@
 # (`twshim check --list-variables`, i.e. tw_policy_variables[]), and
 # twshim(1) documents every option each subcommand's --help shows.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need groff man
 
 MAN1=$TW_SRC/doc/twshim.1

@@ -7,11 +7,11 @@
 #   - the Kubernetes snippet's TWSHIM_* values pass `twshim check`;
 #   - each example directory has a README.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need systemd-analyze python3
 EX=$TW_SRC/examples
 

@@ -11,11 +11,11 @@
 # there.  (Each TWSHIM_ path check is first run on a planted wrong path, so
 # the checker is known to be able to fail.)
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need meson grep
 default=${TWTOOL_DEFAULT_LIB:?run through meson test}
 configured=${TWTOOL_INSTALL_LIB:?run through meson test}

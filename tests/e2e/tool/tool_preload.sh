@@ -5,11 +5,11 @@
 # (same pid, exit status, signal).  The environment and the mappings are
 # read from the target itself (/proc/self/environ, /proc/self/maps).
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 DUMMY=${TWTOOL_DUMMY_PRELOAD:-}
 [[ -f $DUMMY ]] || fail "TWTOOL_DUMMY_PRELOAD='$DUMMY' not found"
 

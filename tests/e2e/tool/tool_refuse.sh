@@ -7,11 +7,11 @@
 # raise (the kernel's AT_SECURE rule): those cases run as nobody; root runs
 # them with the library (tests/e2e/correct/correct_privs.sh measures that).
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need setcap cp chmod setpriv
 STATIC=${TWTOOL_STATIC:-}
 [[ -x $STATIC ]] || fail "TWTOOL_STATIC='$STATIC' is not executable"

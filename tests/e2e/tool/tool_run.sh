@@ -9,11 +9,11 @@
 #   twshim run:   twshim run --linger=0 -- CLIENT: N ok, 0 TIME_WAIT
 # TIME_WAIT is counted by ss (the kernel), not by twshim.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need curl python3 "$TW_PROBE"
 
 N=${TW_CONNS:-300}

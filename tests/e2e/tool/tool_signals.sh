@@ -15,7 +15,7 @@
 # The counters are checked against the kernel: connects=N and rst=N for
 # N connections that left no TIME_WAIT.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
 tw_need ss

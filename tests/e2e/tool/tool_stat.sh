@@ -14,11 +14,11 @@
 #   - --watch stops after --count samples, and on SIGINT.
 
 export TW_PORT_RANGE="20000 40000"
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need python3
 sysctl -qw net.ipv4.ip_local_reserved_ports=20010-20019 || fail "cannot set ip_local_reserved_ports"
 

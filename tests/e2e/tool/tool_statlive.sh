@@ -9,11 +9,11 @@
 # destination — with numbers equal to what ss counts from the kernel;
 # --state keeps only the named states; --watch headers are UTC times.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need ss python3
 
 tw_server_start S -p 7301 -m reply -n 6 -t 60

@@ -11,11 +11,11 @@
 #     check; its variables take effect: TIME_WAIT measured), and the
 #     library of the build tree found relative to the command itself.
 
-# shellcheck source=tests/e2e/lib.sh
+# shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 tw_netns_enter "$@"
-# shellcheck source=tests/e2e/tool/toollib.sh
-. "$(dirname "$0")/toollib.sh"
+# shellcheck source=tests/e2e/tool/lib_tool.sh
+. "$(dirname "$0")/lib_tool.sh"
 tw_need python3 ss
 py=/usr/bin/python3
 [[ -x $py ]] || fail "$py not found"

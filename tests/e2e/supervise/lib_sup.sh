@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by the supervisor's end-to-end tests (tests/e2e/supervise/*.sh),
-# sourced after tests/e2e/lib.sh and tw_netns_enter.  Paths from meson:
+# sourced after tests/e2e/lib_e2e.sh and tw_netns_enter.  Paths from meson:
 #   TWSUP_DRIVER        twshim-supervise-test (tw_supervise_exec on its own)
 #   TWSUP_STATIC_PROBE  tests/helpers/static_probe.c built with gcc -static
 #   TWSUP_GOPROBE_SRC   tests/helpers/goprobe (built here, CGO_ENABLED=0)

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by the correctness tests (issue 16); sourced after ../lib.sh.
+# Shared by the correctness tests (issue 16); sourced after ../lib_e2e.sh.
 TW_CORRECT=${TWCORRECT:-}
 [[ -x $TW_CORRECT ]] || fail "TWCORRECT='$TW_CORRECT' is not executable (run through meson test)"
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by share.sh and matrix.sh (source after ../lib.sh and
+# Shared by share.sh and matrix.sh (source after ../lib_e2e.sh and
 # tw_netns_enter): run twsafe-share for one case and judge it by the kernel.
 
 TS_SHARE=${TWSAFE_SHARE:-}

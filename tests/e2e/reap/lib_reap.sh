@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by the reaper's end-to-end tests; source after tests/e2e/lib.sh and
+# Shared by the reaper's end-to-end tests; source after tests/e2e/lib_e2e.sh and
 # tw_netns_enter.  Paths from meson (reap/meson.build):
 #   TWTOOL_BIN          the twshim command
 #   TWSUP_GOPROBE_SRC   tests/helpers/goprobe, built here (CGO_ENABLED=0)

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the TWSHIM_LINGER=safe tests; source after ../lib.sh
+# Helpers shared by the TWSHIM_LINGER=safe tests; source after ../lib_e2e.sh
 # (and after tw_netns_enter).  Paths come from meson (safe/meson.build):
 #   TWSAFE_CLIENT  twsafe-client    TWSAFE_LINGER  twsafe-linger
 #   TWSAFE_FORK    twsafe-fork

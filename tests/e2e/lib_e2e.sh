@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Shared library for the twshim end-to-end tests.  Source it first thing:
 #
-#   . "$(dirname "$0")/lib.sh"
+#   . "$(dirname "$0")/lib_e2e.sh"
 #   tw_netns_enter "$@"
 #
 # Every test runs in a private network namespace (loopback only) with a

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Shared by the stress tests; source after tests/e2e/lib.sh:
+# Shared by the stress tests; source after tests/e2e/lib_e2e.sh:
 #
 #   . "$TWE2E_LIB_SH"
-#   . "$(dirname "$0")/stress_lib.sh"
+#   . "$(dirname "$0")/lib_stress.sh"
 #   tw_netns_enter "$@"
 #
 # Paths from meson: TWSTRESS (client workloads), TWSTRESS_SERVER.
@@ -15,7 +15,7 @@ ST_SERVER_BIN=${TWSTRESS_SERVER:-}
 [[ -x $ST_CLIENT && -x $ST_SERVER_BIN ]] || fail "TWSTRESS/TWSTRESS_SERVER not set (run through meson test)"
 
 # The pinned range used by every stress test: above the namespace's
-# ephemeral range (lib.sh: 40000-40009).
+# ephemeral range (lib_e2e.sh: 40000-40009).
 ST_PIN_LO=50000
 ST_PIN_HI=50999
 # shellcheck disable=SC2034 # used by the tests that source this file
@@ -37,7 +37,7 @@ st_scale() {
 
 # st_cmd [--lib VAR=VALUE... --] CMD...: fill ST_CMD with CMD preceded by
 # env(1) settings: with --lib, the library preloaded (ahead of any
-# inherited LD_PRELOAD, as lib.sh's tw_preload does) and the given TWSHIM_*
+# inherited LD_PRELOAD, as lib_e2e.sh's tw_preload does) and the given TWSHIM_*
 # variables; under ASan, leak checking on (these are our own programs).
 st_cmd() {
 	ST_CMD=(env)
@@ -78,7 +78,7 @@ st_server_start() {
 	printf -v "ST_PID_$name" '%s' "$pid"
 	printf -v "ST_OUT_$name" '%s' "$out"
 	TW_SERVERS+=("$name")
-	# lib.sh's cleanup kills TW_PID_<name>
+	# lib_e2e.sh's cleanup kills TW_PID_<name>
 	printf -v "TW_PID_$name" '%s' "$pid"
 	tw_log "stress server $name: pid $pid, $*"
 }

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the ports_*.sh tests (sourced after ../lib.sh).
+# Helpers shared by the ports_*.sh tests (sourced after ../lib_e2e.sh).
 
 [[ -x ${PINTOOL:-} ]] || fail "PINTOOL='${PINTOOL:-}' is not executable (run through meson test)"
 

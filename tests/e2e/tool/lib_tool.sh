@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the twshim command tests; sourced after tests/e2e/lib.sh.
+# Helpers shared by the twshim command tests; sourced after tests/e2e/lib_e2e.sh.
 
 TW_TOOL=${TWTOOL_BIN:-}
 [[ -x $TW_TOOL ]] || fail "TWTOOL_BIN='$TW_TOOL' is not executable (run through meson test)"

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Helpers shared by the reuse-on-bind tests; source after ../lib.sh (and
+# Helpers shared by the reuse-on-bind tests; source after ../lib_e2e.sh (and
 # after tw_netns_enter).  Paths come from meson (reuse/meson.build):
 #   TWREUSE_SERVER     twreuse-server (a legacy C server)
 #   TWREUSE_SERVER_OWN the same server with SO_REUSEPORT compiled in
