@@ -138,6 +138,12 @@ unsigned tw_policy_unknown_names(char *const *envp, struct tw_diags *d);
  * rule list is treated as malformed.  Free with tw_policy_free(). */
 unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
 			 struct tw_diags *diags);
+/* The same, for a caller that prints the diagnostics through the log
+ * configured by the parsed TWSHIM_LOG (the library): advice (TW_LOG_WARN)
+ * that level would not print is left out, not even formatted.  Errors are
+ * always kept. */
+unsigned tw_policy_parse_logged(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
+				struct tw_diags *diags);
 void tw_policy_free(struct tw_policy *p);
 
 /* Single-value parsers, exposed for tests and for `twshim run` options

@@ -251,6 +251,7 @@ struct parse_state {
 	tw_lookup_fn lookup;
 	void *ctx;
 	unsigned bad;
+	bool by_log_level; /* leave out advice the parsed log level would not print */
 };
 
 static const char *get(struct parse_state *st, const char *name)
@@ -507,7 +508,7 @@ static void advise(struct parse_state *st, int linger, int drain, int reuseaddr,
 	const struct tw_policy *p = st->p;
 	char val[SHOWN_BUF];
 
-	if (p->disabled)
+	if (p->disabled || (st->by_log_level && p->log_level < TW_LOG_WARN))
 		return;
 	if (drain == 1 && linger >= 0 && !client_forced_off) {
 		const char *v = get(st, V_DRAIN);
@@ -524,10 +525,11 @@ static void advise(struct parse_state *st, int linger, int drain, int reuseaddr,
 			 V_REUSE_PORTS, V_REUSEADDR, V_REUSEPORT);
 }
 
-unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
-			 struct tw_diags *diags)
+static unsigned policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
+			     struct tw_diags *diags, bool by_log_level)
 {
-	struct parse_state st = { .p = out, .d = diags, .lookup = lookup, .ctx = ctx };
+	struct parse_state st = { .p = out, .d = diags, .lookup = lookup, .ctx = ctx,
+				  .by_log_level = by_log_level };
 	int linger, drain, reuseaddr, reuseport, reuse_ports, match, exclude;
 	bool client_forced_off;
 
@@ -571,6 +573,18 @@ unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
 
 	advise(&st, linger, drain, reuseaddr, reuseport, reuse_ports, client_forced_off);
 	return st.bad;
+}
+
+unsigned tw_policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
+			 struct tw_diags *diags)
+{
+	return policy_parse(out, lookup, ctx, diags, false);
+}
+
+unsigned tw_policy_parse_logged(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
+				struct tw_diags *diags)
+{
+	return policy_parse(out, lookup, ctx, diags, true);
 }
 
 /* ---- names nobody reads ------------------------------------------------ */
@@ -644,8 +658,10 @@ unsigned tw_policy_unknown_names(char *const *envp, struct tw_diags *d)
 
 	for (size_t i = 0; envp && envp[i]; i++) {
 		const char *e = envp[i];
-		size_t len = strcspn(e, "=");
+		size_t len = 0;
 
+		while (e[len] && e[len] != '=')
+			len++;
 		if (strncmp(e, "TWSHIM_", 7) != 0 || e[len] != '=' || tw_policy_known_name(e, len))
 			continue;
 		n++;

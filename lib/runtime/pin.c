@@ -134,9 +134,10 @@ void tw_pin_defer_init(const struct tw_policy *p)
 	if (!p || p->ports == TW_PORTS_OFF)
 		return;
 	pin_policy = p;
-	pthread_atfork(tw_pin_materialize_all, NULL, pin_after_fork_child);
 	atomic_store_explicit(&pin_state, PIN_LAZY, memory_order_release);
 }
+
+static atomic_bool atfork_registered;
 
 bool tw_pin_wanted(void)
 {
@@ -157,6 +158,11 @@ static bool pin_setup_slow(void)
 {
 	int s = PIN_LAZY;
 
+	/* The fork handlers, registered here rather than at load (most
+	 * processes never pin), before this thread can start a set-up.  No
+	 * pthread_once: a signal handler re-entering here must not wait. */
+	if (!atomic_exchange_explicit(&atfork_registered, true, memory_order_acq_rel))
+		pthread_atfork(tw_pin_materialize_all, NULL, pin_after_fork_child);
 	if (atomic_compare_exchange_strong(&pin_state, &s, PIN_SETTING_UP)) {
 		atomic_store_explicit(&pin_setter, pthread_self(), memory_order_relaxed);
 		s = tw_pin_init(pin_policy) ? PIN_ON : PIN_FAILED;

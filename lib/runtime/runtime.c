@@ -20,11 +20,45 @@ struct tw_runtime tw_rt;
 atomic_bool tw_rt_active;
 static atomic_flag init_started = ATOMIC_FLAG_INIT;
 
-static const char *lookup_secure_env(const char *name, void *ctx)
+/* The TWSHIM_* entries of the environment, gathered in one pass: the parser
+ * asks for a dozen names, and a getenv() each would walk the whole
+ * environment a dozen times at every process start. */
+#define OWN_ENV_MAX 64
+struct own_env {
+	char *v[OWN_ENV_MAX + 1]; /* NULL-terminated */
+	unsigned n;
+	bool overflow; /* more than OWN_ENV_MAX: ask secure_getenv() instead */
+};
+
+static void own_env_gather(struct own_env *o, bool secure)
 {
-	(void)ctx;
+	o->n = 0;
+	o->overflow = false;
+	/* secure_getenv() hides everything in secure mode: so does this. */
+	for (char **e = secure ? NULL : environ; e && *e; e++) {
+		if (strncmp(*e, "TWSHIM_", 7) != 0)
+			continue;
+		if (o->n == OWN_ENV_MAX) {
+			o->overflow = true;
+			break;
+		}
+		o->v[o->n++] = *e;
+	}
+	o->v[o->n] = NULL;
+}
+
+static const char *lookup_own_env(const char *name, void *ctx)
+{
+	const struct own_env *o = ctx;
 	/* secure_getenv: a setuid program must not be steerable by its caller. */
-	return secure_getenv(name);
+	if (o->overflow)
+		return secure_getenv(name);
+	size_t len = strlen(name);
+	/* The first match, as getenv() returns. */
+	for (unsigned i = 0; i < o->n; i++)
+		if (strncmp(o->v[i], name, len) == 0 && o->v[i][len] == '=')
+			return o->v[i] + len + 1;
+	return NULL;
 }
 
 static const char *linger_name(const struct tw_policy *p)
@@ -78,13 +112,15 @@ void tw_runtime_init(void)
 		return;
 
 	static struct tw_diags diags; /* 12 KiB: keep it off a small stack */
-	tw_policy_parse(&tw_rt.policy, lookup_secure_env, NULL, &diags);
+	static struct own_env own;
 	bool secure = getauxval(AT_SECURE) != 0;
+	own_env_gather(&own, secure);
+	tw_policy_parse_logged(&tw_rt.policy, lookup_own_env, &own, &diags);
 	/* A misspelt name would leave the library silently inactive: say so
 	 * at every log level.  (secure_getenv hides everything in secure
 	 * mode, so names are not looked at there either.) */
 	if (!secure)
-		tw_policy_unknown_names(environ, &diags);
+		tw_policy_unknown_names(own.overflow ? environ : own.v, &diags);
 	tw_log_configure(tw_rt.policy.log_level, tw_rt.policy.log_file, secure);
 	for (unsigned i = 0; i < diags.n && i < TW_DIAG_MAX; i++)
 		tw_log(diags.v[i].level, "%s", diags.v[i].text);

@@ -769,6 +769,35 @@ START_TEST(advice_drain_has_no_effect)
 }
 END_TEST
 
+/* The library's parse leaves out advice its log level would not print
+ * (TWSHIM_LOG=error, the default); errors stay at every level. */
+START_TEST(advice_only_when_logged)
+{
+	struct tw_policy p;
+	struct tw_diags d;
+	struct env e = { .n = 0 };
+
+	env_set(&e, "TWSHIM_DRAIN_MS", "500");
+	ck_assert_uint_eq(tw_policy_parse_logged(&p, env_lookup, &e, &d), 0);
+	ck_assert_uint_eq(d.n, 0);
+	tw_policy_free(&p);
+
+	env_set(&e, "TWSHIM_LOG", "warn");
+	ck_assert_uint_eq(tw_policy_parse_logged(&p, env_lookup, &e, &d), 0);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_int_eq(d.v[0].level, TW_LOG_WARN);
+	tw_policy_free(&p);
+
+	struct env bad = { .n = 0 };
+	env_set(&bad, "TWSHIM_DRAIN_MS", "500");
+	env_set(&bad, "TWSHIM_PORTS", "nonsense");
+	ck_assert_uint_eq(tw_policy_parse_logged(&p, env_lookup, &bad, &d), 1);
+	ck_assert_uint_eq(d.n, 1);
+	ck_assert_int_eq(d.v[0].level, TW_LOG_ERROR);
+	tw_policy_free(&p);
+}
+END_TEST
+
 START_TEST(advice_reuse_ports_without_reuse)
 {
 	struct tw_policy p;
@@ -971,6 +1000,7 @@ Suite *tw_unit_suite(void)
 	tcase_add_test(tc, value_truncated);
 	tcase_add_test(tc, long_rule_list_line_fits);
 	tcase_add_test(tc, advice_drain_has_no_effect);
+	tcase_add_test(tc, advice_only_when_logged);
 	tcase_add_test(tc, advice_reuse_ports_without_reuse);
 	suite_add_tcase(s, tc);
 
