@@ -503,6 +503,26 @@ sup_pair() { # sup_pair supervised|plain -> "a_us=.. b_us=.. added_us=.."
 		   for (i = 2; i <= n; i++) for (j = i; j > 1 && c[j - 1] > c[j]; j--) { t = c[j]; c[j] = c[j - 1]; c[j - 1] = t }
 		   return n % 2 ? c[(n + 1) / 2] : (c[n / 2] + c[n / 2 + 1]) / 2 }' "$d/a" "$d/b"
 }
+# Per connect, counted by perf over the whole run (supervisor + target, or
+# the probe alone): system calls, and wake-ups handed to an idle vCPU.  A
+# wake-up's sched_waking event is counted in the waker's context; its
+# sched_wakeup too, except when the wakee was put on another, idle CPU:
+# then that CPU completes it (the kernel's wake list), outside the run's
+# tasks.  So waking - wakeup = wake-ups that had to wake the other vCPU
+# (20-50 us each in a VM whose idle vCPUs halt).  Load does not change the
+# system calls; the idle wake-ups say which case the time figure was in.
+sup_counts() { # sup_counts supervised|plain -> "sys=.. idlewake=.." per connect
+	local n=$(scale 4000) cmd
+	if [[ $1 == supervised ]]; then
+		cmd=("$TWSHIM" run --supervise --linger=0 -- "$BB/bench-cycle-static" --count "$n" --port 5203)
+	else
+		cmd=("$BB/bench-cycle-static" --count "$n" --port 5203 --linger-self)
+	fi
+	perf stat -x, -e raw_syscalls:sys_enter,sched:sched_waking,sched:sched_wakeup -- "${cmd[@]}" 2>&1 >/dev/null |
+		awk -F, -v n="$n" '/raw_syscalls/ { s = $1 } /sched_waking/ { w = $1 } /sched_wakeup/ { u = $1 }
+			END { if (s !~ /^[0-9]+$/ || w !~ /^[0-9]+$/ || u !~ /^[0-9]+$/) print "sys=NA idlewake=NA"
+			      else printf "sys=%.2f idlewake=%.2f\n", s / n, (w - u) / n }'
+}
 BUSY_PID=
 busy_start() { (while :; do :; done) & BUSY_PID=$!; }
 busy_stop() { [[ -n $BUSY_PID ]] && kill "$BUSY_PID" 2>/dev/null; wait "$BUSY_PID" 2>/dev/null; BUSY_PID=; }
@@ -519,6 +539,16 @@ if [[ -x $TWSHIM && -x $BB/bench-cycle-static ]] &&
 	interleave sup_busy "$RUNS" lib bias
 	si=$(ab_added sup_idle)
 	sb=$(ab_added sup_busy)
+	SUP_COUNTS=""
+	if perf stat -x, -e raw_syscalls:sys_enter,sched:sched_waking,sched:sched_wakeup true >/dev/null 2>&1; then
+		ci=$(sup_counts supervised); cp=$(sup_counts plain)
+		busy_start; cb=$(sup_counts supervised); cbp=$(sup_counts plain); busy_stop
+		SUP_COUNTS=$(awk -v i="$ci" -v p="$cp" -v b="$cb" -v bp="$cbp" 'function f(s, k,   a) {
+				match(s, k "=[0-9.NA]+"); return substr(s, RSTART + length(k) + 1, RLENGTH - length(k) - 1) }
+			BEGIN { if (f(i, "sys") == "NA" || f(p, "sys") == "NA") exit
+				printf "; per connect: +%.2f system calls (supervisor and target); wake-ups that woke the other, idle vCPU: %.2f supervised vs %.2f unsupervised with the other core idle, %.2f vs %.2f with it busy (separate runs)",
+					f(i, "sys") - f(p, "sys"), f(i, "idlewake"), f(p, "idlewake"), f(b, "idlewake"), f(bp, "idlewake") }')
+	fi
 	spread=$(awk -v i="$si" -v b="$sb" 'BEGIN { if (i == "NA" || b == "NA" || i <= 0 || b <= 0) { print "NA"; exit }
 		print (i > b ? i / b : b / i) }')
 	# A figure at or below 0 is within the method's noise: no ratio, and
@@ -528,7 +558,7 @@ if [[ -x $TWSHIM && -x $BB/bench-cycle-static ]] &&
 	sync=$("$TWSHIM" doctor "$BB/bench-cycle-static" 2>/dev/null | sed -n 's/^ *supervisor: *seccomp sync wake-up \([a-z]*\).*/\1/p')
 	row "supervised connect: static probe under \`twshim run --supervise --linger=0\` (floor: the same probe unsupervised, setting linger 0 itself; sync wake-up: ${sync:-unknown})" \
 		"$(fmt %.2f "$(ab_side sup_idle a_us)") µs" "$(fmt %.2f "$(ab_side sup_idle b_us)") µs" \
-		"**$(ab_cell sup_idle) with the other core idle, $(ab_cell sup_busy) with it busy**; spread $(fmt %.2f "$spread")×" \
+		"**$(ab_cell sup_idle) with the other core idle, $(ab_cell sup_busy) with it busy**; spread $(fmt %.2f "$spread")×$SUP_COUNTS" \
 		"≤ +12 µs, spread ≤ 2×" "$(both "$(check "$si" "<=" 12)" "$(both "$(check "$sb" "<=" 12)" "$(spread_ok "$si" "$sb" "$spread")")")"
 else
 	row "supervised connect (\`twshim run --supervise\`)" "—" "—" "$SUP_STATE" "≤ +12 µs, spread ≤ 2×" "not measured"
