@@ -12,6 +12,7 @@
 
 #include "policy_internal.h"
 #include "twshim/policy.h"
+#include "twshim/vars.h"
 
 /* abort() with the property that failed: libFuzzer keeps the input. */
 #define REQUIRE(cond)                                                          \
@@ -231,10 +232,7 @@ static const char *fuzz_lookup(const char *name, void *ctx)
 
 static size_t n_variables(void)
 {
-	size_t n = 0;
-	while (tw_policy_variables[n])
-		n++;
-	return n;
+	return TW_VAR_COUNT;
 }
 
 /* "NAME=VALUE": NAME as given, or a decimal index into the variables. */
@@ -249,7 +247,7 @@ static const char *line_name(char *line, const char **value)
 	unsigned long idx = strtoul(line, &end, 10);
 	size_t n = n_variables();
 	if (end != line && !*end && n > 0)
-		return tw_policy_variables[idx % n];
+		return tw_vars[idx % n].name;
 	return line;
 }
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Input: lines "NAME=VALUE" (NAME a TWSHIM_* variable, or a decimal index
- * into tw_policy_variables), fed through the lookup callback to
+ * into the table tw_vars[]), fed through the lookup callback to
  * tw_policy_parse(); then the policy's invariants, the diagnostics'
  * shape, and matching against addresses derived from the input. */
 void tw_fuzz_env(const uint8_t *data, size_t size);

@@ -116,13 +116,12 @@ struct tw_diags {
 /* Lookup of one variable; returns NULL when unset. */
 typedef const char *(*tw_lookup_fn)(const char *name, void *ctx);
 
-/* The variables the parser reads, NULL-terminated, in documentation order. */
-extern const char *const tw_policy_variables[];
+/* The variables the parser reads: the table tw_vars[] (twshim/vars.h). */
 
 /* Names read by the twshim command only (TWSHIM_LIBRARY), NULL-terminated. */
 extern const char *const tw_command_variables[];
 
-/* Is NAME (len bytes) one of the two lists above? */
+/* Is NAME (len bytes) in the table or in tw_command_variables? */
 bool tw_policy_known_name(const char *name, size_t len);
 /* The known name closest to NAME by edit distance. */
 const char *tw_policy_nearest_name(const char *name, size_t len);

@@ -28,67 +28,16 @@
 
 #include "policy_internal.h"
 #include "twshim/policy.h"
-
-#define V_LINGER "TWSHIM_LINGER"
-#define V_DRAIN "TWSHIM_DRAIN_MS"
-#define V_PORTS "TWSHIM_PORTS"
-#define V_REUSEADDR "TWSHIM_REUSEADDR"
-#define V_REUSEPORT "TWSHIM_REUSEPORT"
-#define V_REUSE_PORTS "TWSHIM_REUSE_PORTS"
-#define V_MATCH "TWSHIM_MATCH"
-#define V_EXCLUDE "TWSHIM_EXCLUDE"
-#define V_LOG "TWSHIM_LOG"
-#define V_LOG_FILE "TWSHIM_LOG_FILE"
-#define V_DISABLE "TWSHIM_DISABLE"
-#define V_STATS_SIGNAL "TWSHIM_STATS_SIGNAL"
-#define V_ONLY_PROGRAMS "TWSHIM_ONLY_PROGRAMS"
-#define V_SKIP_PROGRAMS "TWSHIM_SKIP_PROGRAMS"
-
-const char *const tw_policy_variables[] = {
-	V_LINGER, V_DRAIN, V_PORTS, V_REUSEADDR, V_REUSEPORT, V_REUSE_PORTS,
-	V_MATCH, V_EXCLUDE, V_ONLY_PROGRAMS, V_SKIP_PROGRAMS, V_LOG, V_LOG_FILE, V_STATS_SIGNAL,
-	V_DISABLE, NULL,
-};
+#include "twshim/vars.h"
 
 /* Read by the twshim command only; known, so never reported as unknown. */
 const char *const tw_command_variables[] = { "TWSHIM_LIBRARY", NULL };
 
-#define PROGRAM_FORMS                                                             \
-	"comma-separated program names as the kernel knows them (the base name of the " \
-	"file executed, e.g. probe,curl), without '/' or blanks"
-
-#define RULE_FORMS                                                              \
-	"comma-separated CIDR, CIDR:PORT, CIDR:LO-HI, IPV6-CIDR, [IPV6-CIDR]:PORT, " \
-	"[IPV6-CIDR]:LO-HI, *:PORT, *:LO-HI; ports 1-65535"
-
-static const struct {
-	const char *name;
-	const char *forms;
-} accepted_forms[] = {
-	{ V_LINGER, "off, safe, 0, or seconds 1-3600" },
-	{ V_DRAIN, "milliseconds 0-60000" },
-	{ V_PORTS, "off, above, or LO-HI with 1 <= LO <= HI <= 65535" },
-	{ V_REUSEADDR, "0 or 1" },
-	{ V_REUSEPORT, "0 or 1" },
-	{ V_REUSE_PORTS, "comma-separated ports or LO-HI ranges, 1-65535, e.g. 8080,9000-9010" },
-	{ V_MATCH, RULE_FORMS },
-	{ V_EXCLUDE, RULE_FORMS },
-	{ V_LOG, "error, warn, info, debug" },
-	{ V_LOG_FILE, "an absolute path, starting with '/'" },
-	{ V_STATS_SIGNAL, "off, USR1, USR2, SIGUSR1, SIGUSR2" },
-	{ V_DISABLE, "0 or 1" },
-	{ V_ONLY_PROGRAMS, PROGRAM_FORMS },
-	{ V_SKIP_PROGRAMS, PROGRAM_FORMS },
-};
-
 const char *tw_policy_accepted_forms(const char *variable)
 {
-	if (!variable)
-		return NULL;
-	for (size_t i = 0; i < sizeof(accepted_forms) / sizeof(accepted_forms[0]); i++)
-		if (strcmp(accepted_forms[i].name, variable) == 0)
-			return accepted_forms[i].forms;
-	return NULL;
+	const struct tw_var *v = variable ? tw_var_find(variable, strlen(variable)) : NULL;
+
+	return v ? v->forms : NULL;
 }
 
 /* ---- single values ---------------------------------------------------- */
@@ -228,8 +177,8 @@ static const char *show(char buf[SHOWN_BUF], const char *s, size_t len, size_t m
  * to carry both. */
 #define ITEM_SHOWN 48
 
-static void diag_bad(struct tw_diags *d, const char *name, const char *value,
-		     const struct tw_parse_error *err, const char *consequence)
+static void diag_bad(struct tw_diags *d, const struct tw_var *var, const char *value,
+		     const struct tw_parse_error *err)
 {
 	char val[SHOWN_BUF], item[SHOWN_BUF], detail[160] = "";
 
@@ -238,9 +187,9 @@ static void diag_bad(struct tw_diags *d, const char *name, const char *value,
 			 show(item, err->at, err->len, ITEM_SHOWN), err->why);
 	else if (err && err->why)
 		snprintf(detail, sizeof(detail), ": %s", err->why);
-	diag_add(d, TW_LOG_ERROR, "%s=\"%s\" is not valid%s (accepted: %s); %s", name,
-		 show(val, value, strlen(value), TW_DIAG_VALUE_SHOWN), detail,
-		 tw_policy_accepted_forms(name), consequence);
+	diag_add(d, TW_LOG_ERROR, "%s=\"%s\" is not valid%s (accepted: %s); %s", var->name,
+		 show(val, value, strlen(value), TW_DIAG_VALUE_SHOWN), detail, var->forms,
+		 var->if_malformed);
 }
 
 /* ---- the policy ------------------------------------------------------- */
@@ -259,148 +208,19 @@ static const char *get(struct parse_state *st, const char *name)
 	return st->lookup ? st->lookup(name, st->ctx) : NULL;
 }
 
-static void bad(struct parse_state *st, const char *name, const char *value,
-		const struct tw_parse_error *err, const char *consequence)
+/* One variable through its table entry: 0 unset, 1 valid, -1 malformed
+ * (reported). */
+static int parse_var(struct parse_state *st, const struct tw_var *var)
 {
+	const char *v = get(st, var->name);
+	struct tw_parse_error err = { 0 };
+
+	if (!v)
+		return 0;
+	if (var->parse(v, st->p, &err))
+		return 1;
 	st->bad++;
-	diag_bad(st->d, name, value, err, consequence);
-}
-
-/* Each parse_* returns: 0 unset, 1 valid, -1 malformed (already reported). */
-
-static int parse_linger(struct parse_state *st)
-{
-	const char *v = get(st, V_LINGER);
-
-	if (!v)
-		return 0;
-	if (tw_parse_linger(v, &st->p->linger, &st->p->linger_seconds))
-		return 1;
-	bad(st, V_LINGER, v, NULL, "linger stays off");
-	return -1;
-}
-
-static int parse_drain(struct parse_state *st)
-{
-	const char *v = get(st, V_DRAIN);
-	unsigned long ms;
-
-	if (!v)
-		return 0;
-	if (tw_parse_uint(v, 0, TW_DRAIN_MS_MAX, &ms)) {
-		st->p->drain_ms = (unsigned)ms;
-		return 1;
-	}
-	bad(st, V_DRAIN, v, NULL, "the drain bound stays at its default");
-	return -1;
-}
-
-static int parse_ports(struct parse_state *st)
-{
-	const char *v = get(st, V_PORTS);
-
-	if (!v)
-		return 0;
-	if (tw_parse_ports(v, &st->p->ports, &st->p->port_range))
-		return 1;
-	bad(st, V_PORTS, v, NULL, "source ports are not pinned");
-	return -1;
-}
-
-static int parse_flag(struct parse_state *st, const char *name, bool *out,
-		      const char *consequence)
-{
-	const char *v = get(st, name);
-
-	if (!v)
-		return 0;
-	if (tw_parse_bool01(v, out))
-		return 1;
-	bad(st, name, v, NULL, consequence);
-	return -1;
-}
-
-static int parse_reuse_ports(struct parse_state *st)
-{
-	const char *v = get(st, V_REUSE_PORTS);
-	struct tw_parse_error err = { 0 };
-
-	if (!v)
-		return 0;
-	if (tw_parse_port_list_err(v, &st->p->reuse_ports, &err)) {
-		st->p->has_reuse_ports = true;
-		return 1;
-	}
-	bad(st, V_REUSE_PORTS, v, &err, "reuse on bind stays off");
-	return -1;
-}
-
-static int parse_rule_var(struct parse_state *st, const char *name, struct tw_rules *out)
-{
-	const char *v = get(st, name);
-	struct tw_parse_error err = { 0 };
-
-	if (!v)
-		return 0;
-	if (tw_parse_rules_err(v, out, &err))
-		return 1;
-	bad(st, name, v, &err, "client actions stay off");
-	return -1;
-}
-
-static int parse_log(struct parse_state *st)
-{
-	const char *v = get(st, V_LOG);
-
-	if (!v)
-		return 0;
-	if (tw_parse_log_level(v, &st->p->log_level))
-		return 1;
-	bad(st, V_LOG, v, NULL, "the log level stays error");
-	return -1;
-}
-
-static int parse_log_file(struct parse_state *st)
-{
-	const char *v = get(st, V_LOG_FILE);
-	struct tw_parse_error err = { 0 };
-
-	if (!v)
-		return 0;
-	if (v[0] == '/') {
-		st->p->log_file = strdup(v);
-		if (st->p->log_file)
-			return 1;
-		err.why = "out of memory";
-	} else {
-		err.why = v[0] ? "the path must be absolute" : "the path is empty";
-	}
-	bad(st, V_LOG_FILE, v, &err, "logging goes to stderr");
-	return -1;
-}
-
-static int parse_stats_signal(struct parse_state *st)
-{
-	const char *v = get(st, V_STATS_SIGNAL);
-
-	if (!v)
-		return 0;
-	if (tw_parse_signal(v, &st->p->stats_signal))
-		return 1;
-	bad(st, V_STATS_SIGNAL, v, NULL, "no counters on demand");
-	return -1;
-}
-
-static int parse_disable(struct parse_state *st)
-{
-	const char *v = get(st, V_DISABLE);
-
-	if (!v)
-		return 0;
-	if (tw_parse_bool01(v, &st->p->disabled))
-		return 1;
-	st->p->disabled = true;
-	bad(st, V_DISABLE, v, NULL, "twshim does nothing, as with 1");
+	diag_bad(st->d, var, v, &err);
 	return -1;
 }
 
@@ -408,8 +228,7 @@ static int parse_disable(struct parse_state *st)
 
 #define PROGRAM_NAME_MAX 255
 
-/* Check a program list; on failure err says which item and why. */
-static bool check_program_list(const char *s, struct tw_parse_error *err)
+bool tw_parse_program_list_err(const char *s, struct tw_parse_error *err)
 {
 	size_t item = 0;
 	const char *p = s;
@@ -452,7 +271,7 @@ static bool check_program_list(const char *s, struct tw_parse_error *err)
 bool tw_parse_program_list(const char *s)
 {
 	struct tw_parse_error err = { 0 };
-	return check_program_list(s, &err);
+	return tw_parse_program_list_err(s, &err);
 }
 
 static bool list_has(const char *list, const char *name)
@@ -478,51 +297,32 @@ bool tw_policy_selects_program(const struct tw_policy *p, const char *name)
 	return !p->only_programs || list_has(p->only_programs, name);
 }
 
-/* 0 unset, 1 valid, -1 malformed (reported). */
-static int parse_programs(struct parse_state *st, const char *name, char **out)
-{
-	const char *v = get(st, name);
-	struct tw_parse_error err = { 0 };
-
-	if (!v)
-		return 0;
-	if (check_program_list(v, &err)) {
-		*out = strdup(v);
-		if (*out)
-			return 1;
-		err.why = "out of memory";
-		err.item = 0;
-	}
-	/* The narrower choice: a list that cannot be honoured must not widen
-	 * the scope to every program. */
-	bad(st, name, v, &err, "twshim does nothing in any program, as with TWSHIM_DISABLE=1");
-	return -1;
-}
-
 /* Advice for settings that parse but cannot have an effect.  Kept to
  * the no-op cases; only when the variables involved were themselves valid,
  * so that a bad value yields its one error line and nothing else. */
-static void advise(struct parse_state *st, int linger, int drain, int reuseaddr, int reuseport,
-		   int reuse_ports, bool client_forced_off)
+static void advise(struct parse_state *st, const int *r, bool client_forced_off)
 {
 	const struct tw_policy *p = st->p;
 	char val[SHOWN_BUF];
 
 	if (p->disabled || (st->by_log_level && p->log_level < TW_LOG_WARN))
 		return;
-	if (drain == 1 && linger >= 0 && !client_forced_off) {
-		const char *v = get(st, V_DRAIN);
+	if (r[TW_VAR_DRAIN_MS] == 1 && r[TW_VAR_LINGER] >= 0 && !client_forced_off) {
+		const char *v = get(st, tw_vars[TW_VAR_DRAIN_MS].name);
 
 		/* Kept so that existing env files stay valid (names never break). */
 		diag_add(st->d, TW_LOG_WARN,
 			 "%s=\"%s\" has no effect: %s=safe no longer waits in close() "
 			 "(the kernel ends the socket once every byte is acknowledged)",
-			 V_DRAIN, show(val, v ? v : "", v ? strlen(v) : 0, TW_DIAG_VALUE_SHOWN),
-			 V_LINGER);
+			 tw_vars[TW_VAR_DRAIN_MS].name,
+			 show(val, v ? v : "", v ? strlen(v) : 0, TW_DIAG_VALUE_SHOWN),
+			 tw_vars[TW_VAR_LINGER].name);
 	}
-	if (reuse_ports == 1 && reuseaddr >= 0 && reuseport >= 0 && !p->reuseaddr && !p->reuseport)
+	if (r[TW_VAR_REUSE_PORTS] == 1 && r[TW_VAR_REUSEADDR] >= 0 && r[TW_VAR_REUSEPORT] >= 0 &&
+	    !p->reuseaddr && !p->reuseport)
 		diag_add(st->d, TW_LOG_WARN, "%s has no effect without %s=1 or %s=1",
-			 V_REUSE_PORTS, V_REUSEADDR, V_REUSEPORT);
+			 tw_vars[TW_VAR_REUSE_PORTS].name, tw_vars[TW_VAR_REUSEADDR].name,
+			 tw_vars[TW_VAR_REUSEPORT].name);
 }
 
 static unsigned policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *ctx,
@@ -530,7 +330,7 @@ static unsigned policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *c
 {
 	struct parse_state st = { .p = out, .d = diags, .lookup = lookup, .ctx = ctx,
 				  .by_log_level = by_log_level };
-	int linger, drain, reuseaddr, reuseport, reuse_ports, match, exclude;
+	int r[TW_VAR_COUNT];
 	bool client_forced_off;
 
 	memset(out, 0, sizeof(*out));
@@ -539,39 +339,27 @@ static unsigned policy_parse(struct tw_policy *out, tw_lookup_fn lookup, void *c
 	if (diags)
 		diags->n = 0;
 
-	linger = parse_linger(&st);
-	drain = parse_drain(&st);
-	parse_ports(&st);
-	reuseaddr = parse_flag(&st, V_REUSEADDR, &out->reuseaddr, "SO_REUSEADDR is not set");
-	reuseport = parse_flag(&st, V_REUSEPORT, &out->reuseport, "SO_REUSEPORT is not set");
-	reuse_ports = parse_reuse_ports(&st);
-	match = parse_rule_var(&st, V_MATCH, &out->match);
-	exclude = parse_rule_var(&st, V_EXCLUDE, &out->exclude);
-	int only = parse_programs(&st, V_ONLY_PROGRAMS, &out->only_programs);
-	int skip = parse_programs(&st, V_SKIP_PROGRAMS, &out->skip_programs);
-	parse_log(&st);
-	parse_log_file(&st);
-	parse_stats_signal(&st);
-	parse_disable(&st);
-	if (only < 0 || skip < 0)
+	/* Table order: the diagnostics come out in documentation order. */
+	for (size_t i = 0; i < TW_VAR_COUNT; i++)
+		r[i] = parse_var(&st, &tw_vars[i]);
+
+	/* The narrower choices: see the comment at the top.  After every
+	 * variable, so that TWSHIM_DISABLE=0 cannot undo a bad program list. */
+	if (r[TW_VAR_ONLY_PROGRAMS] < 0 || r[TW_VAR_SKIP_PROGRAMS] < 0)
 		out->disabled = true;
-
-	out->has_match = match == 1;
-
-	/* The narrower choice: see the comment at the top. */
-	client_forced_off = match < 0 || exclude < 0;
+	client_forced_off = r[TW_VAR_MATCH] < 0 || r[TW_VAR_EXCLUDE] < 0;
 	if (client_forced_off) {
 		out->linger = TW_LINGER_OFF;
 		out->linger_seconds = 0;
 		out->ports = TW_PORTS_OFF;
 		out->port_range.lo = out->port_range.hi = 0;
 	}
-	if (reuse_ports < 0) {
+	if (r[TW_VAR_REUSE_PORTS] < 0) {
 		out->reuseaddr = false;
 		out->reuseport = false;
 	}
 
-	advise(&st, linger, drain, reuseaddr, reuseport, reuse_ports, client_forced_off);
+	advise(&st, r, client_forced_off);
 	return st.bad;
 }
 
@@ -630,24 +418,31 @@ static bool in_list(const char *const *list, const char *name, size_t len)
 
 bool tw_policy_known_name(const char *name, size_t len)
 {
-	return in_list(tw_policy_variables, name, len) || in_list(tw_command_variables, name, len);
+	return tw_var_find(name, len) || in_list(tw_command_variables, name, len);
 }
 
+/* The closest of the table's names, then the command's; the first wins a tie. */
 const char *tw_policy_nearest_name(const char *name, size_t len)
 {
-	const char *const *lists[] = { tw_policy_variables, tw_command_variables };
-	const char *best = tw_policy_variables[0];
+	const char *best = tw_vars[0].name;
 	unsigned best_d = ~0u;
 
-	for (size_t k = 0; k < 2; k++)
-		for (const char *const *v = lists[k]; *v; v++) {
-			unsigned d = edit_distance(name, len, *v, strlen(*v));
+	for (size_t i = 0; i < TW_VAR_COUNT; i++) {
+		unsigned d = edit_distance(name, len, tw_vars[i].name, strlen(tw_vars[i].name));
 
-			if (d < best_d) {
-				best_d = d;
-				best = *v;
-			}
+		if (d < best_d) {
+			best_d = d;
+			best = tw_vars[i].name;
 		}
+	}
+	for (const char *const *v = tw_command_variables; *v; v++) {
+		unsigned d = edit_distance(name, len, *v, strlen(*v));
+
+		if (d < best_d) {
+			best_d = d;
+			best = *v;
+		}
+	}
 	return best;
 }
 

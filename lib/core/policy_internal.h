@@ -1,7 +1,7 @@
-/* twshim — rules.c's list parsers with the detail policy.c reports.
+/* twshim — the list parsers with the detail a diagnostic reports.
  *
- * One direction only: policy.c calls rules.c; both take their numbers
- * from num.c (twshim/num.h), so neither depends on the other for them.
+ * The table's parsers (vars.c) call these (rules.c, policy.c); policy.c
+ * calls the table; rules.c calls only num.c (twshim/num.h).  No circle.
  *
  * The public single-value parsers in twshim/policy.h answer yes or no; the
  * policy parser also wants to say *which* list item is wrong, because a
@@ -23,6 +23,9 @@ struct tw_parse_error {
 	const char *at;
 	size_t len;
 };
+
+/* Program-name lists (policy.c), for the table's parsers (vars.c). */
+bool tw_parse_program_list_err(const char *s, struct tw_parse_error *err);
 
 bool tw_parse_rules_err(const char *s, struct tw_rules *out, struct tw_parse_error *err);
 bool tw_parse_port_list_err(const char *s, struct tw_port_list *out,

@@ -9,6 +9,7 @@
 #include "check_main.h"
 #include "fmt.h"
 #include "twshim/policy.h"
+#include "twshim/vars.h"
 
 /* ---- a fake environment ----------------------------------------------- */
 
@@ -119,20 +120,66 @@ START_TEST(variables_listed)
 		"TWSHIM_ONLY_PROGRAMS", "TWSHIM_SKIP_PROGRAMS", "TWSHIM_LOG", "TWSHIM_LOG_FILE",
 		"TWSHIM_STATS_SIGNAL", "TWSHIM_DISABLE",
 	};
-	unsigned n = 0;
+	unsigned n = TW_VAR_COUNT;
 
-	while (tw_policy_variables[n])
-		n++;
 	ck_assert_uint_eq(n, sizeof(want) / sizeof(want[0]));
 	for (unsigned i = 0; i < n; i++) {
 		const char *forms = tw_policy_accepted_forms(want[i]);
 
-		ck_assert_str_eq(tw_policy_variables[i], want[i]);
+		ck_assert_str_eq(tw_vars[i].name, want[i]);
 		ck_assert_ptr_nonnull(forms);
 		ck_assert_uint_gt(strlen(forms), 0);
 	}
 	ck_assert_ptr_null(tw_policy_accepted_forms("TWSHIM_NOPE"));
 	ck_assert_ptr_null(tw_policy_accepted_forms(NULL));
+}
+END_TEST
+
+/* The table is whole, and each default it states is what unset means:
+ * where the default is itself a value ("off", "200", "0", "error"), the
+ * policy it gives reads, through every describe function, like the
+ * policy of an empty environment. */
+START_TEST(table_entries_and_defaults)
+{
+	const struct tw_var_context c = { .range_ok = true, .eph_hi = 60999 };
+	struct tw_policy unset, set;
+	struct tw_diags d;
+	unsigned as_values = 0;
+
+	ck_assert_uint_eq(tw_policy_parse(&unset, NULL, NULL, &d), 0);
+	for (unsigned i = 0; i < TW_VAR_COUNT; i++) {
+		const struct tw_var *v = &tw_vars[i];
+
+		ck_assert_msg(v->name && strncmp(v->name, "TWSHIM_", 7) == 0, "entry %u", i);
+		ck_assert_ptr_eq(tw_var_find(v->name, strlen(v->name)), v);
+		ck_assert_msg(v->forms && v->default_text && v->summary && v->if_malformed &&
+				      v->parse && v->describe,
+			      "%s: an empty field", v->name);
+		ck_assert_msg(!v->option == !v->option_value, "%s: option without value", v->name);
+		ck_assert_msg(!strchr(v->default_text, ' '), "%s: default is one word", v->name);
+		/* "all", "none", "stderr" are words, not values (a program list
+		 * would take "all" as a name). */
+		if (strstr(v->name, "_PROGRAMS"))
+			continue;
+		if (parse_env(&set, &d, v->name, v->default_text, NULL) != 0) {
+			tw_policy_free(&set);
+			continue;
+		}
+		as_values++;
+		for (unsigned k = 0; k < TW_VAR_COUNT; k++) {
+			char a[256], b[256];
+
+			tw_vars[k].describe(&unset, &c, a, sizeof(a));
+			tw_vars[k].describe(&set, &c, b, sizeof(b));
+			ck_assert_msg(strcmp(a, b) == 0, "%s=%s: %s reads \"%s\", unset \"%s\"",
+				      v->name, v->default_text, tw_vars[k].name, b, a);
+		}
+		tw_policy_free(&set);
+	}
+	ck_assert_uint_ge(as_values, 8);
+	ck_assert_ptr_null(tw_var_find("TWSHIM_LINGE", 12));
+	ck_assert_ptr_null(tw_var_find(NULL, 0));
+	tw_policy_free(&unset);
 }
 END_TEST
 
@@ -529,8 +576,8 @@ START_TEST(unknown_names_name_the_nearest)
 	ck_assert(tw_policy_known_name("TWSHIM_LIBRARY", 14));
 	ck_assert(!tw_policy_known_name("TWSHIM_LIBRAR", 13));
 	/* Every variable the parser reads is known: one table for both. */
-	for (unsigned i = 0; tw_policy_variables[i]; i++)
-		ck_assert(tw_policy_known_name(tw_policy_variables[i], strlen(tw_policy_variables[i])));
+	for (unsigned i = 0; i < TW_VAR_COUNT; i++)
+		ck_assert(tw_policy_known_name(tw_vars[i].name, strlen(tw_vars[i].name)));
 }
 END_TEST
 
@@ -641,11 +688,11 @@ START_TEST(one_line_per_bad_variable)
 	ck_assert_uint_eq(bad, 14);
 	ck_assert_uint_eq(d.n, 14);
 	ck_assert_uint_eq(count_level(&d, TW_LOG_ERROR), 14);
-	for (unsigned i = 0; tw_policy_variables[i]; i++) {
+	for (unsigned i = 0; i < TW_VAR_COUNT; i++) {
 		char prefix[64];
-		bool names = strstr(tw_policy_variables[i], "_PROGRAMS") != NULL;
+		bool names = strstr(tw_vars[i].name, "_PROGRAMS") != NULL;
 
-		snprintf(prefix, sizeof(prefix), "%s=\"%s\"", tw_policy_variables[i], names ? "/x" : "x");
+		snprintf(prefix, sizeof(prefix), "%s=\"%s\"", tw_vars[i].name, names ? "/x" : "x");
 		ck_assert_msg(strncmp(d.v[i].text, prefix, strlen(prefix)) == 0, "line %u: %s", i,
 			      d.v[i].text);
 	}
@@ -975,6 +1022,7 @@ Suite *tw_unit_suite(void)
 	tc = tcase_create("policy");
 	tcase_add_test(tc, unset_is_leave_alone);
 	tcase_add_test(tc, variables_listed);
+	tcase_add_test(tc, table_entries_and_defaults);
 	tcase_add_test(tc, full_valid_config);
 	tcase_add_test(tc, disable_wins);
 	suite_add_tcase(s, tc);

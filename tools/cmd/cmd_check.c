@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "twshim/policy.h"
+#include "twshim/vars.h"
 
 #include "elfinfo.h"
 #include "env.h"
@@ -50,70 +50,15 @@ static const char *shown(const char *v)
 	return buf;
 }
 
-/* What the library will do, in words, for one variable. */
-static void describe(const char *name, const struct tw_policy *p, unsigned eph_hi, bool range_ok,
-		     char *buf, size_t len)
+/* What the library will do, in words, for one variable: its table entry
+ * says (twshim/vars.h). */
+static void describe(const struct tw_var *v, const struct tw_policy *p, unsigned eph_hi,
+		     bool range_ok, char *buf, size_t len)
 {
+	const struct tw_var_context c = { .range_ok = range_ok, .eph_hi = eph_hi };
+
 	buf[0] = '\0';
-	if (!strcmp(name, "TWSHIM_DISABLE")) {
-		snprintf(buf, len, "%s", p->disabled ? "library loads and does nothing" : "enabled");
-	} else if (!strcmp(name, "TWSHIM_LINGER")) {
-		switch (p->linger) {
-		case TW_LINGER_OFF: snprintf(buf, len, "normal close (the closing side keeps TIME_WAIT)"); break;
-		case TW_LINGER_SAFE: snprintf(buf, len, "TCP_LINGER2=-1 at connect: after the last close anywhere, the kernel sends RST once our FIN (so every byte) is acknowledged"); break;
-		case TW_LINGER_ABORT: snprintf(buf, len, "SO_LINGER {1,0} at connect: RST at close, unsent data discarded"); break;
-		case TW_LINGER_TIMEOUT: snprintf(buf, len, "SO_LINGER {1,%u} at connect: close waits up to %u s for unsent data", p->linger_seconds, p->linger_seconds); break;
-		}
-	} else if (!strcmp(name, "TWSHIM_DRAIN_MS")) {
-		snprintf(buf, len, "%u ms (accepted, no effect: safe no longer waits in close)", p->drain_ms);
-	} else if (!strcmp(name, "TWSHIM_PORTS")) {
-		if (p->ports == TW_PORTS_OFF)
-			snprintf(buf, len, "off: the kernel chooses source ports");
-		else if (p->ports == TW_PORTS_ABOVE && range_ok && eph_hi < 65535)
-			snprintf(buf, len, "client source ports %u-65535 (above ip_local_port_range)", eph_hi + 1);
-		else if (p->ports == TW_PORTS_ABOVE)
-			snprintf(buf, len, "above ip_local_port_range (resolved when the library loads)");
-		else
-			snprintf(buf, len, "client source ports %u-%u", p->port_range.lo, p->port_range.hi);
-	} else if (!strcmp(name, "TWSHIM_REUSEADDR")) {
-		snprintf(buf, len, "%s", p->reuseaddr ? "SO_REUSEADDR before bind() to a non-zero port" : "off");
-	} else if (!strcmp(name, "TWSHIM_REUSEPORT")) {
-		snprintf(buf, len, "%s", p->reuseport ? "SO_REUSEPORT before bind() to a non-zero port" : "off");
-	} else if (!strcmp(name, "TWSHIM_REUSE_PORTS")) {
-		if (p->has_reuse_ports)
-			snprintf(buf, len, "reuse options only for binds to %zu listed port range(s)", p->reuse_ports.n);
-		else
-			snprintf(buf, len, "reuse options for binds to any non-zero port");
-	} else if (!strcmp(name, "TWSHIM_MATCH")) {
-		if (p->has_match)
-			snprintf(buf, len, "client actions only for %zu rule(s)", p->match.n);
-		else
-			snprintf(buf, len, "client actions for every destination");
-	} else if (!strcmp(name, "TWSHIM_EXCLUDE")) {
-		snprintf(buf, len, "%zu rule(s) excluded", p->exclude.n);
-	} else if (!strcmp(name, "TWSHIM_LOG")) {
-		static const char *const lv[] = { "error", "warn", "info", "debug" };
-		snprintf(buf, len, "%s", p->log_level <= TW_LOG_DEBUG ? lv[p->log_level] : "?");
-	} else if (!strcmp(name, "TWSHIM_STATS_SIGNAL")) {
-		if (p->stats_signal)
-			snprintf(buf, len, "kill -%s PID writes the counters (at any log level)",
-				 p->stats_signal == SIGUSR1 ? "USR1" : "USR2");
-		else
-			snprintf(buf, len, "off: counters only at exit and on SIGTERM/SIGINT (TWSHIM_LOG=info)");
-	} else if (!strcmp(name, "TWSHIM_ONLY_PROGRAMS")) {
-		if (p->only_programs)
-			snprintf(buf, len, "acts only in programs named %s", shown(p->only_programs));
-		else
-			snprintf(buf, len, "acts in every program");
-	} else if (!strcmp(name, "TWSHIM_SKIP_PROGRAMS")) {
-		if (p->skip_programs)
-			snprintf(buf, len, "does nothing in programs named %s (wins over TWSHIM_ONLY_PROGRAMS)",
-				 shown(p->skip_programs));
-		else
-			snprintf(buf, len, "no program skipped");
-	} else if (!strcmp(name, "TWSHIM_LOG_FILE")) {
-		snprintf(buf, len, "%s", p->log_file ? p->log_file : "stderr");
-	}
+	v->describe(p, &c, buf, len);
 }
 
 /* Everything check finds, collected first, then printed as text or JSON. */
@@ -233,8 +178,8 @@ static void policy_warnings(struct report *r, const struct tw_policy *p, const s
 	struct tw_portset *reserved = calloc(1, sizeof(*reserved));
 	bool any = false;
 
-	for (const char *const *v = tw_policy_variables; *v && !any; v++)
-		any = tw_env_get(env, *v) != NULL;
+	for (size_t i = 0; i < TW_VAR_COUNT && !any; i++)
+		any = tw_env_get(env, tw_vars[i].name) != NULL;
 	if (!any)
 		add(&r->warnings, "no TWSHIM_* variable is set: the library would change nothing");
 	if (p->disabled && any)
@@ -357,10 +302,10 @@ static void print_json(const char *file, const struct tw_env *env, const struct 
 	printf("{\"valid\":%s,\"source\":", valid ? "true" : "false");
 	json_str(file ? file : "environment");
 	printf(",\"policy\":{");
-	for (const char *const *v = tw_policy_variables; *v; v++) {
-		const char *raw = tw_env_get(env, *v);
-		describe(*v, p, hi, range_ok, buf, sizeof(buf));
-		printf("%s\"%s\":{\"value\":", v == tw_policy_variables ? "" : ",", *v);
+	for (size_t i = 0; i < TW_VAR_COUNT; i++) {
+		const char *raw = tw_env_get(env, tw_vars[i].name);
+		describe(&tw_vars[i], p, hi, range_ok, buf, sizeof(buf));
+		printf("%s\"%s\":{\"value\":", i ? "," : "", tw_vars[i].name);
 		if (raw)
 			json_str(raw);
 		else
@@ -392,10 +337,13 @@ static void print_section(const char *title, const struct msgs *m, const char *p
 		printf("  %s%s\n", prefix, m->v[i]);
 }
 
-static int list_variables(void)
+/* For the doc-agreement test (tests/e2e/tool/tool_docs.sh): the table's
+ * names, or its names and defaults separated by a tab. */
+static int list_variables(bool defaults)
 {
-	for (const char *const *v = tw_policy_variables; *v; v++)
-		printf("%s\n", *v);
+	for (size_t i = 0; i < TW_VAR_COUNT; i++)
+		printf("%s%s%s\n", tw_vars[i].name, defaults ? "\t" : "",
+		       defaults ? tw_vars[i].default_text : "");
 	return TW_EXIT_OK;
 }
 
@@ -427,12 +375,13 @@ static bool load_file(const char *file, struct tw_env *env, struct report *r)
 
 int tw_cmd_check(int argc, char **argv)
 {
-	enum { O_LIST = 256, O_JSON };
+	enum { O_LIST = 256, O_JSON, O_LIST_DEFAULTS };
 	static const struct option longopts[] = {
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "help", no_argument, NULL, 'h' },
 		{ "list-variables", no_argument, NULL, O_LIST }, /* for the doc consistency test */
+		{ "list-defaults", no_argument, NULL, O_LIST_DEFAULTS }, /* likewise */
 		{ NULL, 0, NULL, 0 },
 	};
 	bool quiet = false, json = false;
@@ -444,7 +393,8 @@ int tw_cmd_check(int argc, char **argv)
 		case 'q': quiet = true; break;
 		case O_JSON: json = true; break;
 		case 'h': usage(stdout); return TW_EXIT_OK;
-		case O_LIST: return list_variables();
+		case O_LIST: return list_variables(false);
+		case O_LIST_DEFAULTS: return list_variables(true);
 		default:
 			tw_error("check", "unknown option '%s' (try `twshim check --help`)", argv[optind - 1]);
 			return TW_EXIT_INVALID;
@@ -498,10 +448,10 @@ int tw_cmd_check(int argc, char **argv)
 		bool range_ok = tw_sysctl_port_range(&lo, &hi);
 		char buf[256], name[128];
 		printf("policy (%s%s):\n", file ? "from " : "from the environment", file ? file : "");
-		for (const char *const *v = tw_policy_variables; *v; v++) {
-			const char *raw = tw_env_get(&env, *v);
-			describe(*v, &policy, hi, range_ok, buf, sizeof(buf));
-			printf("  %-20s %-22s %s\n", *v, shown(raw), buf);
+		for (size_t i = 0; i < TW_VAR_COUNT; i++) {
+			const char *raw = tw_env_get(&env, tw_vars[i].name);
+			describe(&tw_vars[i], &policy, hi, range_ok, buf, sizeof(buf));
+			printf("  %-20s %-22s %s\n", tw_vars[i].name, shown(raw), buf);
 		}
 		for (size_t i = 0; i < env.n; i++) {
 			const char *e = env.v[i];

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "twshim/policy.h"
+#include "twshim/vars.h"
 
 #include "env.h"
 #include "target.h"
@@ -34,21 +35,19 @@ static void usage(FILE *f)
 	      "--env-file variables, which override inherited ones.  The library is the one\n"
 	      "built beside this twshim (in a build tree), else " TWSHIM_LIBDIR_PATH ";\n"
 	      "TWSHIM_LIBRARY overrides both.\n"
-	      "\n"
-	      "  --linger=off|safe|0|N    TWSHIM_LINGER: close without TIME_WAIT\n"
-	      "  --drain-ms=MS            TWSHIM_DRAIN_MS: accepted, no effect (safe never waits)\n"
-	      "  --ports=off|above|LO-HI  TWSHIM_PORTS: pin client source ports\n"
-	      "  --reuseaddr[=0|1]        TWSHIM_REUSEADDR: SO_REUSEADDR before bind()\n"
-	      "  --reuseport[=0|1]        TWSHIM_REUSEPORT: SO_REUSEPORT before bind()\n"
-	      "  --reuse-ports=LIST       TWSHIM_REUSE_PORTS: local ports the reuse options apply to\n"
-	      "  --match=RULES            TWSHIM_MATCH: only these destinations\n"
-	      "  --exclude=RULES          TWSHIM_EXCLUDE: never these destinations\n"
-	      "  --only-programs=NAMES    TWSHIM_ONLY_PROGRAMS: act only in these programs\n"
-	      "  --skip-programs=NAMES    TWSHIM_SKIP_PROGRAMS: never in these programs (wins)\n"
-	      "  --log=LEVEL              TWSHIM_LOG: error, warn, info or debug\n"
-	      "  --log-file=PATH          TWSHIM_LOG_FILE: log there instead of stderr\n"
-	      "  --stats-signal=SIG       TWSHIM_STATS_SIGNAL: USR1 or USR2 writes the counters\n"
-	      "  --env-file=FILE          read variables from FILE (systemd/docker KEY=VALUE\n"
+	      "\n", f);
+	/* One line per variable that has an option, from the table. */
+	for (size_t i = 0; i < TW_VAR_COUNT; i++) {
+		const struct tw_var *v = &tw_vars[i];
+		char opt[64];
+
+		if (!v->option)
+			continue;
+		snprintf(opt, sizeof(opt), "--%s%s%s%s", v->option, v->option_alone ? "[=" : "=",
+			 v->option_value, v->option_alone ? "]" : "");
+		fprintf(f, "  %-24s %s: %s\n", opt, v->name, v->summary);
+	}
+	fputs("  --env-file=FILE          read variables from FILE (systemd/docker KEY=VALUE\n"
 	      "                           lines, validated as by `twshim check FILE`)\n"
 	      "  --dry-run                print the environment and command, run nothing\n"
 	      "  --supervise              reach static and Go programs through a seccomp supervisor:\n"
@@ -65,37 +64,14 @@ static void usage(FILE *f)
 	      "target is refused, 126 if it cannot be executed, 127 if it is not found.\n", f);
 }
 
-struct opt_var {
-	const char *option;
-	const char *variable;
-};
-
-/* getopt codes 256.. index this table */
-static const struct opt_var opt_vars[] = {
-	{ "linger", "TWSHIM_LINGER" },
-	{ "drain-ms", "TWSHIM_DRAIN_MS" },
-	{ "ports", "TWSHIM_PORTS" },
-	{ "reuseaddr", "TWSHIM_REUSEADDR" },
-	{ "reuseport", "TWSHIM_REUSEPORT" },
-	{ "reuse-ports", "TWSHIM_REUSE_PORTS" },
-	{ "match", "TWSHIM_MATCH" },
-	{ "exclude", "TWSHIM_EXCLUDE" },
-	{ "log", "TWSHIM_LOG" },
-	{ "log-file", "TWSHIM_LOG_FILE" },
-	{ "stats-signal", "TWSHIM_STATS_SIGNAL" },
-	{ "only-programs", "TWSHIM_ONLY_PROGRAMS" },
-	{ "skip-programs", "TWSHIM_SKIP_PROGRAMS" },
-};
-#define N_OPT_VARS (sizeof(opt_vars) / sizeof(opt_vars[0]))
-
 /* Which option set the variable a diagnostic names, if any. */
 static const char *option_for(const char *diag, const bool *given)
 {
-	for (size_t i = 0; i < N_OPT_VARS; i++) {
-		size_t n = strlen(opt_vars[i].variable);
-		const char *at = strstr(diag, opt_vars[i].variable);
+	for (size_t i = 0; i < TW_VAR_COUNT; i++) {
+		size_t n = strlen(tw_vars[i].name);
+		const char *at = strstr(diag, tw_vars[i].name);
 		if (given[i] && at && !(at[n] == '_' || (at[n] >= 'A' && at[n] <= 'Z')))
-			return opt_vars[i].option;
+			return tw_vars[i].option;
 	}
 	return NULL;
 }
@@ -206,30 +182,29 @@ static int run_supervised(const struct tw_policy *p, struct tw_env *env, char **
 
 int tw_cmd_run(int argc, char **argv)
 {
+	/* getopt codes O_VAR + i are the table's variable i. */
 	enum { O_VAR = 256, O_FORCE = O_VAR + 64, O_SUPERVISE, O_ENV_FILE, O_DRY_RUN };
-	static const struct option longopts[] = {
-		{ "linger", required_argument, NULL, O_VAR + 0 },
-		{ "drain-ms", required_argument, NULL, O_VAR + 1 },
-		{ "ports", required_argument, NULL, O_VAR + 2 },
-		{ "reuseaddr", optional_argument, NULL, O_VAR + 3 },
-		{ "reuseport", optional_argument, NULL, O_VAR + 4 },
-		{ "reuse-ports", required_argument, NULL, O_VAR + 5 },
-		{ "match", required_argument, NULL, O_VAR + 6 },
-		{ "exclude", required_argument, NULL, O_VAR + 7 },
-		{ "log", required_argument, NULL, O_VAR + 8 },
-		{ "log-file", required_argument, NULL, O_VAR + 9 },
-		{ "stats-signal", required_argument, NULL, O_VAR + 10 },
-		{ "only-programs", required_argument, NULL, O_VAR + 11 },
-		{ "skip-programs", required_argument, NULL, O_VAR + 12 },
+	static const struct option fixed[] = {
 		{ "env-file", required_argument, NULL, O_ENV_FILE },
 		{ "dry-run", no_argument, NULL, O_DRY_RUN },
 		{ "force", no_argument, NULL, O_FORCE },
 		{ "supervise", no_argument, NULL, O_SUPERVISE },
 		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
 	};
-	const char *values[N_OPT_VARS] = { 0 };
-	bool given[N_OPT_VARS] = { 0 };
+	_Static_assert(TW_VAR_COUNT <= O_FORCE - O_VAR, "getopt codes for the variables overlap");
+	struct option longopts[TW_VAR_COUNT + sizeof(fixed) / sizeof(fixed[0]) + 1];
+	size_t n_longopts = 0;
+	for (size_t i = 0; i < TW_VAR_COUNT; i++)
+		if (tw_vars[i].option)
+			longopts[n_longopts++] = (struct option){
+				tw_vars[i].option,
+				tw_vars[i].option_alone ? optional_argument : required_argument, NULL,
+				O_VAR + (int)i };
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		longopts[n_longopts++] = fixed[i];
+	longopts[n_longopts] = (struct option){ NULL, 0, NULL, 0 };
+	const char *values[TW_VAR_COUNT] = { 0 };
+	bool given[TW_VAR_COUNT] = { 0 };
 	bool force = false, supervise = false, dry = false;
 	const char *env_files[16];
 	size_t n_env_files = 0;
@@ -237,10 +212,10 @@ int tw_cmd_run(int argc, char **argv)
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		if (c >= O_VAR && c < O_VAR + (int)N_OPT_VARS) {
+		if (c >= O_VAR && c < O_VAR + (int)TW_VAR_COUNT) {
 			size_t i = (size_t)(c - O_VAR);
 			/* --reuseaddr alone means 1 */
-			values[i] = optarg ? optarg : "1";
+			values[i] = optarg ? optarg : tw_vars[i].option_alone;
 			given[i] = true;
 			continue;
 		}
@@ -278,8 +253,8 @@ int tw_cmd_run(int argc, char **argv)
 			return TW_EXIT_INVALID;
 		}
 	}
-	for (size_t i = 0; i < N_OPT_VARS; i++)
-		if (given[i] && !tw_env_set(&env, opt_vars[i].variable, values[i]))
+	for (size_t i = 0; i < TW_VAR_COUNT; i++)
+		if (given[i] && !tw_env_set(&env, tw_vars[i].name, values[i]))
 			goto oom;
 
 	/* 2. validate it exactly as the library will read it */
