@@ -183,7 +183,8 @@ bool tw_parse_program_list(const char *s);
  * non-zero port). */
 bool tw_policy_reuse_selects_port(const struct tw_policy *p, uint16_t port);
 
-/* Any client-side feature is on (linger or pinning). */
+/* Any client-side feature is on (linger or pinning); defined with the
+ * other mode mappings in lib/core/decide.c. */
 bool tw_policy_has_client_actions(const struct tw_policy *p);
 
 #endif

@@ -380,8 +380,3 @@ bool tw_policy_reuse_selects_port(const struct tw_policy *p, uint16_t port)
 			return true;
 	return false;
 }
-
-bool tw_policy_has_client_actions(const struct tw_policy *p)
-{
-	return !p->disabled && (p->linger != TW_LINGER_OFF || p->ports != TW_PORTS_OFF);
-}

@@ -40,14 +40,14 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 		flags = atomic_load_explicit(&e->flags, memory_order_acquire);
 	}
 	/* The program's own choice of the option this mode sets is kept. */
-	uint32_t own = tw_rt.policy.linger == TW_LINGER_SAFE ? TW_FD_PROGRAM_LINGER2
-							     : TW_FD_PROGRAM_LINGER;
+	bool linger2 = tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_TCP_LINGER2;
+	uint32_t own = linger2 ? TW_FD_PROGRAM_LINGER2 : TW_FD_PROGRAM_LINGER;
 	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, tw_pin_wanted(), dst, len,
 						      (flags & own) != 0);
 	/* Options and binds must only ever touch TCP sockets.  TCP_LINGER2
 	 * (safe) is its own check: every other socket refuses it, so it is set
 	 * first instead of asking the kernel separately. */
-	bool linger2_first = plan.set_linger && tw_rt.policy.linger == TW_LINGER_SAFE;
+	bool linger2_first = plan.set_linger && linger2;
 	bool linger_set = linger2_first && tw_set_linger2_if_tcp(fd);
 	bool acts_now = plan.set_linger || plan.pin;
 	if (!plan.selected ||

@@ -22,35 +22,9 @@ bool tw_is_tcp_socket(int fd)
 	return tcp;
 }
 
-struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_active,
-				       const struct sockaddr *dst, socklen_t len,
-				       bool program_linger)
-{
-	struct tw_connect_plan plan = { false, false, false };
-
-	if (!dst || len < sizeof(sa_family_t) ||
-	    (dst->sa_family != AF_INET && dst->sa_family != AF_INET6))
-		return plan;
-	if (!tw_policy_selects(p, dst, len))
-		return plan;
-
-	plan.selected = true;
-	switch (p->linger) {
-	case TW_LINGER_ABORT:
-	case TW_LINGER_TIMEOUT:
-	case TW_LINGER_SAFE:
-		plan.set_linger = !program_linger;
-		break;
-	case TW_LINGER_OFF:
-		break;
-	}
-	plan.pin = pin_active;
-	return plan;
-}
-
 bool tw_set_linger2_if_tcp(int fd)
 {
-	int saved = errno, v = -1;
+	int saved = errno, v = TW_LINGER2_SAFE;
 	bool ok = libc_setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &v, sizeof(v)) == 0;
 	errno = saved;
 	return ok;
@@ -59,9 +33,8 @@ bool tw_set_linger2_if_tcp(int fd)
 bool tw_apply_linger(int fd, const struct tw_policy *p)
 {
 	int saved = errno;
-	if (p->linger == TW_LINGER_SAFE) {
-		/* do_tcp_setsockopt stores any negative TCP_LINGER2 as -1 */
-		int v = -1;
+	if (tw_linger_option(p) == TW_LINGER_OPT_TCP_LINGER2) {
+		int v = TW_LINGER2_SAFE;
 		bool ok = libc_setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &v, sizeof(v)) == 0;
 		if (ok) {
 			tw_stat_inc(TW_ST_LINGER2_SET);
@@ -73,10 +46,7 @@ bool tw_apply_linger(int fd, const struct tw_policy *p)
 		errno = saved;
 		return ok;
 	}
-	struct linger lg = {
-		.l_onoff = 1,
-		.l_linger = p->linger == TW_LINGER_TIMEOUT ? (int)p->linger_seconds : 0,
-	};
+	struct linger lg = tw_so_linger_value(p);
 	bool ok = libc_setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0;
 	if (ok) {
 		tw_stat_inc(TW_ST_LINGER_SET);
@@ -93,7 +63,7 @@ void tw_clear_linger(int fd, const struct tw_policy *p)
 	int saved = errno;
 	struct linger off = { 0, 0 };
 	int zero = 0;
-	int rc = p->linger == TW_LINGER_SAFE
+	int rc = tw_linger_option(p) == TW_LINGER_OPT_TCP_LINGER2
 			 ? libc_setsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &zero, sizeof(zero))
 			 : libc_setsockopt(fd, SOL_SOCKET, SO_LINGER, &off, sizeof(off));
 	if (rc != 0) {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "decide.h"
 #include "pin.h"
 #include "twshim/policy.h"
 
@@ -25,19 +26,8 @@ static inline bool tw_connect_pending_or_done(int rc, int err)
  * One getsockopt; errno preserved. */
 bool tw_is_tcp_socket(int fd);
 
-struct tw_connect_plan {
-	bool selected;     /* destination selected by the rules */
-	bool set_linger;   /* linger to set now: SO_LINGER (0/N) or TCP_LINGER2 (safe) */
-	bool pin;          /* bind to a pinned port */
-};
-
-/* Pure: what to do for this destination under policy p, given whether the
- * program set the option this mode would set (SO_LINGER for 0/N,
- * TCP_LINGER2 for safe): the program's own choice is left alone.  safe
- * never touches SO_LINGER, so a program's own linger keeps working. */
-struct tw_connect_plan tw_plan_connect(const struct tw_policy *p, bool pin_active,
-				       const struct sockaddr *dst, socklen_t len,
-				       bool program_linger);
+/* The connect plan (tw_plan_connect) and the linger values are pure
+ * decisions: lib/core/decide.h. */
 
 /* The real call that connects a client socket: connect(), or sendto() /
  * sendmsg() with MSG_FASTOPEN (TCP Fast Open connects and sends at once).

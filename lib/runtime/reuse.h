@@ -5,11 +5,11 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "decide.h"
 #include "twshim/policy.h"
 
-/* Pure: would tw_reuse_before_bind() set anything for this address (before
- * looking at the socket)?  Lets a caller skip fetching the socket. */
-bool tw_reuse_wanted(const struct tw_policy *p, const struct sockaddr *addr, socklen_t len);
+/* tw_reuse_wanted() (pure: would tw_reuse_before_bind() set anything for
+ * this address, before looking at the socket?) is in lib/core/decide.h. */
 
 /* Before the program's bind(fd, addr): set the requested reuse options if
  * fd is a TCP socket, the port is non-zero and selected, and the program

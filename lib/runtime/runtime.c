@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "decide.h"
 #include "fdtable.h"
 #include "fmt.h"
 #include "log.h"
@@ -137,11 +138,12 @@ void tw_runtime_init(void)
 	}
 	/* Set up at the first connect that pins (pin.c): a process that never
 	 * connects pays nothing for it. */
-	bool pin = tw_rt.policy.ports != TW_PORTS_OFF;
+	struct tw_actions on = tw_policy_actions(&tw_rt.policy);
+	bool pin = on.pin;
 	if (pin)
 		tw_pin_defer_init(&tw_rt.policy);
-	tw_rt.client_actions = tw_rt.policy.linger != TW_LINGER_OFF || pin;
-	tw_rt.reuse_actions = tw_rt.policy.reuseaddr || tw_rt.policy.reuseport;
+	tw_rt.client_actions = on.client;
+	tw_rt.reuse_actions = on.reuse;
 	tw_sig_init(tw_log_enabled(TW_LOG_INFO), tw_rt.policy.stats_signal);
 	atomic_store_explicit(&tw_rt_active, true, memory_order_release);
 	if (tw_log_enabled(TW_LOG_INFO))

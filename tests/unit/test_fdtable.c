@@ -1,5 +1,6 @@
-/* twshim — unit tests for the per-fd table, the connect plan and the
- * safe-format logger's formatter. */
+/* twshim — unit tests for the per-fd table and the safe-format logger's
+ * formatter.  The connect plan is tested with the other decisions in
+ * test_decide.c. */
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -7,7 +8,6 @@
 #include <sys/resource.h>
 
 #include "check_main.h"
-#include "client.h"
 #include "fdtable.h"
 #include "fmt.h"
 
@@ -80,65 +80,6 @@ START_TEST(concurrent_chunk_creation_agrees)
 }
 END_TEST
 
-static struct sockaddr_in v4(const char *a, uint16_t port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
-START_TEST(plan_follows_linger_mode)
-{
-	struct tw_policy p;
-	memset(&p, 0, sizeof(p));
-	struct sockaddr_in d = v4("127.0.0.1", 80);
-	const struct sockaddr *sa = (const struct sockaddr *)&d;
-
-	p.linger = TW_LINGER_ABORT;
-	struct tw_connect_plan plan = tw_plan_connect(&p, false, sa, sizeof(d), false);
-	ck_assert(plan.selected && plan.set_linger && !plan.pin);
-	plan = tw_plan_connect(&p, false, sa, sizeof(d), true);
-	ck_assert(plan.selected && !plan.set_linger); /* the program's linger wins */
-
-	/* safe: TCP_LINGER2 at connect, unless the program set it itself */
-	p.linger = TW_LINGER_SAFE;
-	plan = tw_plan_connect(&p, true, sa, sizeof(d), false);
-	ck_assert(plan.set_linger && plan.pin);
-	plan = tw_plan_connect(&p, true, sa, sizeof(d), true);
-	ck_assert(plan.selected && !plan.set_linger && plan.pin);
-
-	p.linger = TW_LINGER_OFF;
-	plan = tw_plan_connect(&p, true, sa, sizeof(d), false);
-	ck_assert(plan.selected && !plan.set_linger && plan.pin);
-}
-END_TEST
-
-START_TEST(plan_ignores_other_families)
-{
-	struct tw_policy p;
-	memset(&p, 0, sizeof(p));
-	p.linger = TW_LINGER_ABORT;
-	struct sockaddr un = { .sa_family = AF_UNIX };
-	ck_assert(!tw_plan_connect(&p, true, &un, sizeof(un), false).selected);
-	struct sockaddr unspec = { .sa_family = AF_UNSPEC }; /* TCP "disconnect" */
-	ck_assert(!tw_plan_connect(&p, true, &unspec, sizeof(unspec), false).selected);
-	ck_assert(!tw_plan_connect(&p, true, NULL, 0, false).selected);
-}
-END_TEST
-
-START_TEST(plan_respects_rules)
-{
-	struct tw_policy p;
-	memset(&p, 0, sizeof(p));
-	p.linger = TW_LINGER_ABORT;
-	ck_assert(tw_parse_rules("127.0.0.0/8:80", &p.exclude));
-	struct sockaddr_in hit = v4("127.0.0.2", 80), miss = v4("127.0.0.2", 81);
-	ck_assert(!tw_plan_connect(&p, false, (struct sockaddr *)&hit, sizeof(hit), false).selected);
-	ck_assert(tw_plan_connect(&p, false, (struct sockaddr *)&miss, sizeof(miss), false).selected);
-	tw_rules_free(&p.exclude);
-}
-END_TEST
-
 START_TEST(fmt_formats_and_truncates)
 {
 	char buf[64];
@@ -162,11 +103,6 @@ Suite *tw_unit_suite(void)
 	tcase_add_test(tc, cookie_in_use_finds_duplicates);
 	tcase_add_test(tc, concurrent_chunk_creation_agrees);
 	suite_add_tcase(s, tc);
-	TCase *tp = tcase_create("plan");
-	tcase_add_test(tp, plan_follows_linger_mode);
-	tcase_add_test(tp, plan_ignores_other_families);
-	tcase_add_test(tp, plan_respects_rules);
-	suite_add_tcase(s, tp);
 	TCase *tf = tcase_create("fmt");
 	tcase_add_test(tf, fmt_formats_and_truncates);
 	suite_add_tcase(s, tf);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "decide.h"
 #include "log.h"
 #include "pin.h"
 #include "reuse.h"
@@ -65,7 +66,7 @@ struct tw_sup_state {
 
 bool tw_sup_policy_traps_bind(const struct tw_policy *p)
 {
-	return !p->disabled && (p->reuseaddr || p->reuseport);
+	return tw_policy_actions(p).reuse;
 }
 
 /* How many ports pinning may use: the ring's size. */
@@ -107,7 +108,7 @@ struct tw_sup_state *tw_sup_state_new(const struct tw_policy *p, const struct tw
 	st->resp = calloc(1, st->resp_size);
 	if (!st->req || !st->resp)
 		goto fail;
-	if (!p->disabled && p->ports != TW_PORTS_OFF) {
+	if (tw_policy_actions(p).pin) {
 		st->pin_active = tw_pin_init(p);
 		if (st->pin_active) {
 			st->held_cap = pin_range_size(p);
@@ -171,7 +172,12 @@ static void held_push(struct tw_sup_state *st, const struct tw_pin_ticket *t)
  * it differs from that (-1 means already set: nothing to do either). */
 static bool program_set_linger(int fd, const struct tw_policy *p)
 {
-	if (p->linger == TW_LINGER_SAFE) {
+	switch (tw_linger_option(p)) {
+	case TW_LINGER_OPT_NONE:
+		return false;
+	case TW_LINGER_OPT_SO_LINGER:
+		break;
+	case TW_LINGER_OPT_TCP_LINGER2: {
 		static int fin_timeout = -1; /* read once: the supervisor's namespace */
 		int v = 0;
 		socklen_t len = sizeof(v);
@@ -192,7 +198,8 @@ static bool program_set_linger(int fd, const struct tw_policy *p)
 			if (f)
 				fclose(f);
 		}
-		return fin_timeout > 0 && v != fin_timeout;
+		return tw_program_set_linger2(v, fin_timeout);
+	}
 	}
 	struct linger lg;
 	socklen_t len = sizeof(lg);
@@ -270,10 +277,11 @@ static void apply_connect(struct tw_sup_state *st, int fd, const struct sockaddr
 		st->counts.skipped++;
 		return;
 	}
-	if (plan.pin && st->held_cap > 0)
-		pin(st, fd, dst, len);
+	/* Linger, then pin: the hooks' order (decide.h says why). */
 	if (plan.set_linger)
 		tw_apply_linger(fd, st->p);
+	if (plan.pin && st->held_cap > 0)
+		pin(st, fd, dst, len);
 	st->counts.applied++;
 }
 
