@@ -51,7 +51,8 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	bool linger_set = linger2_first && tw_set_linger2_if_tcp(fd);
 	bool acts_now = plan.set_linger || plan.pin;
 	if (!plan.selected ||
-	    (linger2_first ? !linger_set : acts_now && !tw_is_tcp_socket(fd))) {
+	    (linger2_first ? !linger_set
+			   : acts_now && !(flags & TW_FD_BORN_TCP) && !tw_is_tcp_socket(fd))) {
 		/* No record for sockets left alone (no system call for them):
 		 * a repeat is known only by its answer. */
 		errno = saved;

@@ -25,6 +25,21 @@ static void drop_stale(int fd)
 	tw_debug("fd %d: record of a socket closed out of sight dropped", fd);
 }
 
+void tw_fd_born_tcp(int fd)
+{
+	int saved = errno;
+	struct tw_fd_entry *e = tw_fd_get(fd);
+
+	if (e) {
+		/* What is there was left by a socket closed out of sight. */
+		if (atomic_load_explicit(&e->flags, memory_order_acquire))
+			drop_stale(fd);
+		atomic_store_explicit(&e->cookie, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->flags, TW_FD_BORN_TCP, memory_order_release);
+	}
+	errno = saved;
+}
+
 uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie)
 {
 	struct tw_fd_entry *e = tw_fd_peek(fd);
@@ -34,6 +49,12 @@ uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie)
 	*cookie = 0;
 	if (!flags)
 		return 0;
+	if (flags & TW_FD_BORN_TCP) {
+		/* Seen made by socket(): current without asking the kernel.  The
+		 * cookie is there only if a duplicate needed it. */
+		*cookie = atomic_load_explicit(&e->cookie, memory_order_relaxed);
+		return flags;
+	}
 	*cookie = tw_socket_cookie(fd);
 	if (*cookie && atomic_load_explicit(&e->cookie, memory_order_relaxed) == *cookie)
 		return flags;
@@ -86,9 +107,10 @@ void tw_client_record(int fd, uint32_t add, uint64_t key, const struct tw_pin_ti
 	/* The record found current (cookie checked) before the connect still
 	 * names the same socket if nothing cleared it and no replacement
 	 * (pin_replace.c) changed its cookie: no second SO_COOKIE read. */
-	bool same = known && cookie &&
-		    atomic_load_explicit(&known->flags, memory_order_acquire) &&
-		    atomic_load_explicit(&known->cookie, memory_order_relaxed) == cookie;
+	uint32_t kflags = known ? atomic_load_explicit(&known->flags, memory_order_acquire) : 0;
+	bool same = kflags && ((kflags & TW_FD_BORN_TCP) ||
+			       (cookie && atomic_load_explicit(&known->cookie, memory_order_relaxed) ==
+						  cookie));
 	struct tw_fd_entry *e = same ? known : tw_fd_claim(fd);
 	if (!e) {
 		/* No memory for the record: the socket closes normally. */

@@ -6,7 +6,16 @@
  * close_range in a child...) leaves its record behind, and the next socket
  * that gets the same fd number must not inherit it.  Every reader that acts
  * on a record checks the cookie first (one getsockopt, made only when the fd
- * has a record).  errno is preserved by everything here. */
+ * has a record).
+ *
+ * Except for sockets the library saw made: socket() of a TCP socket marks
+ * its fd TW_FD_BORN_TCP, dropping whatever an earlier socket closed out of
+ * sight left there.  Such a record is current without a cookie (no system
+ * call at connect, setsockopt or bind), and the socket is known to be TCP.
+ * What this cannot tell: a socket closed out of sight whose number is taken
+ * by one also made out of sight (raw socket(2), io_uring) before the program
+ * calls connect() on it through libc.  errno is preserved by everything
+ * here. */
 #ifndef TWSHIM_CLIENT_RECORD_H
 #define TWSHIM_CLIENT_RECORD_H
 
@@ -21,6 +30,10 @@
  * released unless a duplicate fd still holds that socket).  *ep: the entry
  * (may be NULL); *cookie: fd's cookie when it had to be read, else 0. */
 uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie);
+
+/* fd was just made by socket() as a TCP socket (AF_INET/AF_INET6,
+ * SOCK_STREAM, protocol 0 or IPPROTO_TCP): record it as TW_FD_BORN_TCP. */
+void tw_fd_born_tcp(int fd);
 
 /* The entry for fd's current socket, created if needed and named by its
  * cookie, for a flag about to be set; NULL if fd is not a socket or there is

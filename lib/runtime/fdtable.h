@@ -26,6 +26,8 @@ enum tw_fd_flag {
 	TW_FD_PROGRAM_NO_PORT = 1u << 8,  /* the program set IP_BIND_ADDRESS_NO_PORT itself */
 	TW_FD_CONNECTED = 1u << 9,        /* its connect() to pin_key was handled (once) */
 	TW_FD_LINGER_SET = 1u << 10,      /* the library set SO_LINGER/TCP_LINGER2 at that connect */
+	TW_FD_BORN_TCP = 1u << 11,        /* made by socket() as TCP, seen by the library (see
+					   * client_record.h): named without a cookie */
 };
 
 struct tw_fd_entry {

@@ -105,7 +105,7 @@ struct replace_ctx {
 
 static int new_like(const struct replace_ctx *c)
 {
-	int s = socket(c->domain,
+	int s = libc_socket(c->domain,
 		       c->type | SOCK_CLOEXEC | ((c->status_flags & O_NONBLOCK) ? SOCK_NONBLOCK : 0),
 		       c->protocol);
 	if (s >= 0)

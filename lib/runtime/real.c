@@ -37,12 +37,12 @@ static struct real_slot slots[] = {
 	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),
 	SLOT(setsockopt), SLOT(getsockname), SLOT(listen), SLOT(posix_spawn), SLOT(posix_spawnp),
 	SLOT(sigaction), SLOT(signal), SLOT(sendto), SLOT(sendmsg), SLOT(execve), SLOT(execv),
-	SLOT(execvp), SLOT(execvpe), SLOT(fexecve),
+	SLOT(execvp), SLOT(execvpe), SLOT(fexecve), SLOT(socket),
 };
 enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, R_DUP2,
        R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R_POSIX_SPAWN, R_POSIX_SPAWNP,
        R_SIGACTION, R_SIGNAL, R_SENDTO, R_SENDMSG, R_EXECVE, R_EXECV, R_EXECVP, R_EXECVPE,
-       R_FEXECVE, R__COUNT };
+       R_FEXECVE, R_SOCKET, R__COUNT };
 _Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches enum");
 
 /* dlsym(RTLD_NEXT) searches the objects loaded after ours, so it never
@@ -91,6 +91,13 @@ int libc_bind(int fd, const struct sockaddr *addr, socklen_t len)
 	typedef int (*fn_t)(int, const struct sockaddr *, socklen_t);
 	fn_t f = REAL(R_BIND, fn_t);
 	return f ? f(fd, addr, len) : (int)syscall(SYS_bind, fd, addr, len);
+}
+
+int libc_socket(int domain, int type, int protocol)
+{
+	typedef int (*fn_t)(int, int, int);
+	fn_t f = REAL(R_SOCKET, fn_t);
+	return f ? f(domain, type, protocol) : (int)syscall(SYS_socket, domain, type, protocol);
 }
 
 int libc_close(int fd)

@@ -17,6 +17,7 @@ void tw_real_resolve(void);
 
 int libc_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int libc_bind(int fd, const struct sockaddr *addr, socklen_t len);
+int libc_socket(int domain, int type, int protocol);
 int libc_close(int fd);
 int libc_fclose(FILE *f);
 int libc_close_range(unsigned first, unsigned last, int flags);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 
+#include "client.h"
 #include "fdtable.h"
 #include "pin.h"
 
@@ -18,6 +19,13 @@ void tw_fd_note_dup(int oldfd, int newfd)
 	struct tw_fd_entry *dst = tw_fd_get(newfd);
 	if (!dst)
 		return; /* the reservation then ends with the first close: harmless */
+	/* A socket seen made by socket() has no cookie yet: duplicates find
+	 * each other by it (tw_fd_cookie_in_use). */
+	if (!atomic_load_explicit(&src->cookie, memory_order_relaxed)) {
+		int saved = errno;
+		atomic_store_explicit(&src->cookie, tw_socket_cookie(oldfd), memory_order_relaxed);
+		errno = saved;
+	}
 	atomic_store_explicit(&dst->pin_port, atomic_load_explicit(&src->pin_port, memory_order_relaxed),
 			      memory_order_relaxed);
 	atomic_store_explicit(&dst->pin_key, atomic_load_explicit(&src->pin_key, memory_order_relaxed),
