@@ -3,6 +3,7 @@
  * (hook_send.c), which connect too. */
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -97,18 +98,78 @@ static ssize_t real_connect(int fd, const struct tw_connect_op *op)
 	return libc_connect(fd, op->a, op->alen);
 }
 
+union dst_copy {
+	struct sockaddr sa;
+	struct sockaddr_storage ss;
+};
+
+/* SO_LINGER without pinning, on a socket not connected before: nothing has
+ * to happen before the call (SO_LINGER acts at close, set before or after
+ * connect alike), so the call comes first and the destination is read once
+ * the kernel has read it: no probe of the caller's pointer.  Same plan,
+ * counters and record as tw_client_connect(). */
+static int connect_then_linger(int fd, const struct sockaddr *addr, socklen_t len,
+			       uint32_t flags, struct tw_fd_entry *e, uint64_t cookie)
+{
+	int saved = errno;
+	int rc = libc_connect(fd, addr, len);
+	int err = rc == 0 ? saved : errno;
+	union dst_copy dst;
+
+	/* A connect that succeeded or is under way had its address read by the
+	 * kernel.  Any error may have come before that (a bad fd, a seccomp
+	 * filter): then the pointer is probed, as before the call. */
+	bool have_dst = rc == 0 || err == EINPROGRESS;
+	if (have_dst)
+		memcpy(&dst, addr, len);
+	else
+		have_dst = tw_copy_from_caller(&dst, addr, len);
+	if (!have_dst || (dst.sa.sa_family != AF_INET && dst.sa.sa_family != AF_INET6)) {
+		errno = err;
+		return rc;
+	}
+	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, false, &dst.sa, len,
+						      (flags & TW_FD_PROGRAM_LINGER) != 0);
+	if (!plan.selected ||
+	    (plan.set_linger && !(flags & TW_FD_BORN_TCP) && !tw_is_tcp_socket(fd))) {
+		if (rc >= 0 || (err != EALREADY && err != EISCONN))
+			tw_stat_inc(TW_ST_CONNECTS);
+		errno = err;
+		return rc;
+	}
+	tw_stat_inc(TW_ST_CONNECTS);
+	tw_stat_inc(TW_ST_MATCHED);
+	if (!plan.set_linger && (flags & TW_FD_PROGRAM_LINGER))
+		tw_stat_inc(TW_ST_LINGER_KEPT);
+	/* Failed for good: nothing was set, nothing to record or undo. */
+	if (rc >= 0 || tw_connect_pending_or_done(-1, err)) {
+		bool linger_set = plan.set_linger && tw_apply_linger(fd, &tw_rt.policy);
+		struct tw_pin_ticket none = { false, 0, 0 };
+		tw_client_record(fd, linger_set ? TW_FD_LINGER_SET : 0, tw_dest_key(&dst.sa, len),
+				 &none, e, cookie);
+	}
+	errno = err;
+	return rc;
+}
+
 static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_storage ss;
-	} dst;
+	union dst_copy dst;
 
+	if (!tw_active() || !tw_rt.client_actions || len < sizeof(struct sockaddr_in) ||
+	    len > sizeof(dst))
+		return libc_connect(fd, addr, len);
+	if (!tw_pin_wanted() && tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_SO_LINGER) {
+		struct tw_fd_entry *e;
+		uint64_t cookie;
+		uint32_t flags = tw_fd_current(fd, &e, &cookie);
+		if (!(flags & TW_FD_CONNECTED))
+			return connect_then_linger(fd, addr, len, flags, e, cookie);
+	}
 	/* The destination is read only through tw_copy_from_caller(): a bad
 	 * pointer goes to the kernel untouched and gets its EFAULT.  Shorter
 	 * than a sockaddr_in is never an IPv4/IPv6 connect the kernel accepts. */
-	if (!tw_active() || !tw_rt.client_actions || len < sizeof(struct sockaddr_in) ||
-	    len > sizeof(dst) || !tw_copy_from_caller(&dst, addr, len) ||
+	if (!tw_copy_from_caller(&dst, addr, len) ||
 	    (dst.sa.sa_family != AF_INET && dst.sa.sa_family != AF_INET6))
 		return libc_connect(fd, addr, len);
 	struct tw_connect_op op = { .call = real_connect, .a = addr, .alen = len };
