@@ -79,105 +79,54 @@ static ssize_t nl_recv(int fd, void *buf, size_t cap)
 	return n;
 }
 
+struct dump_ctx {
+	const struct tw_reap_scope *scope;
+	uint64_t min_age_ms;
+	struct victims *out;
+	struct tw_reap_counts *c;
+};
+
+/* The exact decision for one socket the kernel filter let through. */
+static int consider(const struct tw_sock *k, const struct inet_diag_msg *m, void *ctx)
+{
+	struct dump_ctx *d = ctx;
+	struct victims *out = d->out;
+	uint64_t wait = 0;
+
+	d->c->dumped++;
+	switch (tw_reap_decide(d->scope, k, m->idiag_expires, d->min_age_ms, &wait)) {
+	case TW_REAP_SKIP:
+		return 0;
+	case TW_REAP_YOUNG:
+		d->c->young++;
+		if (wait < d->c->next_ms)
+			d->c->next_ms = wait;
+		return 0;
+	case TW_REAP_YES:
+		break;
+	}
+	if (out->n == out->cap) {
+		size_t ncap = out->cap ? out->cap * 2 : 256;
+		struct victim *nv = realloc(out->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		out->v = nv;
+		out->cap = ncap;
+	}
+	out->v[out->n].family = m->idiag_family;
+	out->v[out->n].id = m->id;
+	out->n++;
+	return 0;
+}
+
 /* The filtered dump of one family: TIME_WAIT only, the scope's bytecode in
  * the kernel, then the exact decision here.  Appends the sockets to destroy. */
 static int dump(int fd, int family, const struct tw_reap_scope *s, const uint8_t *bc, size_t bclen,
 		uint64_t min_age_ms, struct victims *out, struct tw_reap_counts *c)
 {
-	size_t attr = bclen ? NLA_HDRLEN + bclen : 0;
-	size_t len = NLMSG_LENGTH(sizeof(struct inet_diag_req_v2)) + NLA_ALIGN(attr);
-	uint8_t *msg = calloc(1, len);
-	size_t cap = 32768;
-	char *buf = malloc(cap);
-	uint32_t seq = seq_counter++;
-	int rc = 1;
-
-	if (!msg || !buf) {
-		free(msg);
-		free(buf);
-		return -ENOMEM;
-	}
-	struct nlmsghdr *h = (struct nlmsghdr *)msg;
-	h->nlmsg_len = (uint32_t)len;
-	h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	h->nlmsg_seq = seq;
-	struct inet_diag_req_v2 *req = NLMSG_DATA(h);
-	req->sdiag_family = (uint8_t)family;
-	req->sdiag_protocol = IPPROTO_TCP;
-	req->idiag_states = 1u << TCP_TIME_WAIT_STATE;
-	if (bclen) {
-		struct nlattr *a = (struct nlattr *)(msg + NLMSG_LENGTH(sizeof(*req)));
-		a->nla_type = INET_DIAG_REQ_BYTECODE;
-		a->nla_len = (uint16_t)attr;
-		memcpy((uint8_t *)a + NLA_HDRLEN, bc, bclen);
-	}
-	rc = nl_send(fd, msg, len);
-	free(msg);
-	rc = rc ? rc : 1;
-
-	while (rc > 0) {
-		ssize_t n = nl_recv(fd, buf, cap);
-		if (n <= 0) {
-			rc = n < 0 ? (int)n : -EPROTO;
-			break;
-		}
-		size_t left = (size_t)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE) {
-				rc = 0;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-				rc = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) && e->error ? e->error : -EPROTO;
-				break;
-			}
-			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-			    h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-				continue;
-			const struct inet_diag_msg *m = NLMSG_DATA(h);
-			struct tw_sock k = {
-				.family = m->idiag_family,
-				.state = m->idiag_state,
-				.sport = ntohs(m->id.idiag_sport),
-				.dport = ntohs(m->id.idiag_dport),
-			};
-			memcpy(k.src, m->id.idiag_src, 16);
-			memcpy(k.dst, m->id.idiag_dst, 16);
-			c->dumped++;
-			uint64_t wait = 0;
-			switch (tw_reap_decide(s, &k, m->idiag_expires, min_age_ms, &wait)) {
-			case TW_REAP_SKIP:
-				continue;
-			case TW_REAP_YOUNG:
-				c->young++;
-				if (wait < c->next_ms)
-					c->next_ms = wait;
-				continue;
-			case TW_REAP_YES:
-				break;
-			}
-			if (out->n == out->cap) {
-				size_t ncap = out->cap ? out->cap * 2 : 256;
-				struct victim *nv = realloc(out->v, ncap * sizeof(*nv));
-				if (!nv) {
-					rc = -ENOMEM;
-					break;
-				}
-				out->v = nv;
-				out->cap = ncap;
-			}
-			out->v[out->n].family = m->idiag_family;
-			out->v[out->n].id = m->id;
-			out->n++;
-		}
-	}
-	/* what a failed dump left queued has this seq: later reads skip it */
-	free(buf);
-	return rc;
+	struct dump_ctx d = { s, min_age_ms, out, c };
+	return tw_sockdiag_dump_fd(fd, family, 1u << TCP_TIME_WAIT_STATE, bc, bclen, seq_counter++,
+				   consider, &d);
 }
 
 /* SOCK_DESTROY for up to DESTROY_BATCH victims in one send.  The kernel

@@ -14,38 +14,46 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int tw_sockdiag_dump(int family, tw_sock_fn fn, void *ctx)
+int tw_sockdiag_dump_fd(int fd, int family, uint32_t states, const uint8_t *bc, size_t bclen,
+			uint32_t seq, tw_diag_fn fn, void *ctx)
 {
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg = {
-		.nlh = {
-			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
-		},
-		.req = {
-			.sdiag_family = (uint8_t)family,
-			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = ~0u, /* every state, TIME_WAIT and request sockets included */
-		},
-	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (fd < 0)
-		return -errno;
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		int e = errno;
-		close(fd);
-		return -e;
-	}
-
+	size_t attr = bclen ? NLA_HDRLEN + bclen : 0;
+	size_t len = NLMSG_LENGTH(sizeof(struct inet_diag_req_v2)) + NLA_ALIGN(attr);
+	uint8_t *msg = calloc(1, len);
 	/* 32 KiB per read; the kernel fills as many messages as fit */
 	size_t cap = 32768;
 	char *buf = malloc(cap);
-	int rc = buf ? 1 : -ENOMEM;
+	int rc = 1;
+
+	if (!msg || !buf) {
+		free(msg);
+		free(buf);
+		return -ENOMEM;
+	}
+	struct nlmsghdr *h = (struct nlmsghdr *)msg;
+	h->nlmsg_len = (uint32_t)len;
+	h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	h->nlmsg_seq = seq;
+	struct inet_diag_req_v2 *req = NLMSG_DATA(h);
+	req->sdiag_family = (uint8_t)family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = states;
+	if (bclen) {
+		struct nlattr *a = (struct nlattr *)(msg + NLMSG_LENGTH(sizeof(*req)));
+		a->nla_type = INET_DIAG_REQ_BYTECODE;
+		a->nla_len = (uint16_t)attr;
+		memcpy((uint8_t *)a + NLA_HDRLEN, bc, bclen);
+	}
+	while (sendto(fd, msg, len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		if (errno != EINTR) {
+			rc = -errno;
+			break;
+		}
+	}
+	free(msg);
+
 	while (rc > 0) {
 		ssize_t n = recv(fd, buf, cap, 0);
 		if (n < 0) {
@@ -59,8 +67,8 @@ int tw_sockdiag_dump(int family, tw_sock_fn fn, void *ctx)
 			break;
 		}
 		size_t left = (size_t)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != 1)
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE) {
 				rc = 0;
@@ -83,10 +91,40 @@ int tw_sockdiag_dump(int family, tw_sock_fn fn, void *ctx)
 			};
 			memcpy(s.src, m->id.idiag_src, 16);
 			memcpy(s.dst, m->id.idiag_dst, 16);
-			fn(&s, ctx);
+			int e = fn(&s, m, ctx);
+			if (e < 0) {
+				rc = e;
+				break;
+			}
 		}
 	}
+	/* what a failed dump left queued has this seq: a later dump on the
+	 * same socket, with another seq, skips it */
 	free(buf);
+	return rc;
+}
+
+struct plain_dump {
+	tw_sock_fn fn;
+	void *ctx;
+};
+
+static int plain_one(const struct tw_sock *s, const struct inet_diag_msg *m, void *ctx)
+{
+	const struct plain_dump *d = ctx;
+	(void)m;
+	d->fn(s, d->ctx);
+	return 0;
+}
+
+int tw_sockdiag_dump(int family, tw_sock_fn fn, void *ctx)
+{
+	struct plain_dump d = { fn, ctx };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		return -errno;
+	/* every state, TIME_WAIT and request sockets included */
+	int rc = tw_sockdiag_dump_fd(fd, family, ~0u, NULL, 0, 1, plain_one, &d);
 	close(fd);
 	return rc;
 }

@@ -25,6 +25,21 @@ typedef void (*tw_sock_fn)(const struct tw_sock *s, void *ctx);
 /* Dump every TCP socket of one family.  Returns 0 or a negative errno. */
 int tw_sockdiag_dump(int family, tw_sock_fn fn, void *ctx);
 
+struct inet_diag_msg;
+/* Per socket of a dump: s decoded, m the kernel's message (for what
+ * tw_sock leaves out: idiag_expires, the id with its cookie).  0 goes on,
+ * a negative errno ends the dump with that value. */
+typedef int (*tw_diag_fn)(const struct tw_sock *s, const struct inet_diag_msg *m, void *ctx);
+
+/* The one dump loop (stat and reap): on fd, a NETLINK_SOCK_DIAG socket,
+ * ask for the TCP sockets of family whose state is in the states mask (bit
+ * 1 << state), filtered in the kernel by bc (bclen bytes of
+ * INET_DIAG_REQ_BYTECODE; none when bclen is 0), with sequence number seq
+ * (answers with another seq are skipped); call fn for each.  Returns 0 or a
+ * negative errno. */
+int tw_sockdiag_dump_fd(int fd, int family, uint32_t states, const uint8_t *bc, size_t bclen,
+			uint32_t seq, tw_diag_fn fn, void *ctx);
+
 /* Name of a state ("TIME_WAIT"); NULL for an unknown number. */
 const char *tw_state_name(unsigned state);
 
