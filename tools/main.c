@@ -1,5 +1,4 @@
 /* twshim — command entry point: dispatch to the subcommands. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -29,16 +28,6 @@ static void usage(FILE *f)
 	      "  -V, --version   show the version\n"
 	      "\n"
 	      "See twshim(1) and libtwshim(7).\n", f);
-}
-
-void tw_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "twshim: %s%s", cmd ? cmd : "", cmd ? ": " : "");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 /* The core's port span (twshim/num.h), with port 0 allowed: a filter

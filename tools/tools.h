@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "message.h"
+
 #include "twshim/num.h" /* tw_parse_uint, for the options */
 
 /* Exit statuses shared by the subcommands (see twshim(1)). */
@@ -22,8 +24,6 @@ int tw_cmd_reap(int argc, char **argv);
 /* `twshim check`: can this process reap here (kernel, capability)? */
 void tw_reap_print_support(void);
 
-/* "twshim: CMD: message" on stderr. */
-void tw_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A whole file of at most 16 MiB, NUL not added; errno set on failure. */
 bool tw_read_small_file(const char *path, char **out, size_t *len);

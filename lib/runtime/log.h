@@ -24,7 +24,10 @@ void tw_log(enum tw_log_level level, const char *fmt, ...)
 void tw_log_always(enum tw_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define tw_error(...) tw_log(TW_LOG_ERROR, __VA_ARGS__)
+/* No tw_error here: an error line is tw_log(TW_LOG_ERROR, ...); the name
+ * tw_error is the command's printer (tools/message.h), which the
+ * supervisor uses beside this log. */
+
 #define tw_warn(...) tw_log(TW_LOG_WARN, __VA_ARGS__)
 #define tw_info(...) tw_log(TW_LOG_INFO, __VA_ARGS__)
 #define tw_debug(...)                                  \

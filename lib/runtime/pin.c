@@ -207,12 +207,12 @@ bool tw_pin_init(const struct tw_policy *p)
 	have_eph = read_text(dirfd, "ip_local_port_range", text, sizeof(text)) >= 0 &&
 		   tw_ports_parse_range(text, &eph);
 	if (p->ports == TW_PORTS_ABOVE && !have_eph) {
-		tw_error("TWSHIM_PORTS=above: cannot read %s/ip_local_port_range; "
-			 "source ports are not pinned", PROC_IPV4);
+		tw_log(TW_LOG_ERROR, "TWSHIM_PORTS=above: cannot read %s/ip_local_port_range; "
+				     "source ports are not pinned", PROC_IPV4);
 	} else if (p->ports == TW_PORTS_ABOVE && !tw_ports_above(eph, &tw_pin.range)) {
-		tw_error("TWSHIM_PORTS=above: ip_local_port_range is %u-%u, there is no port "
-			 "above it; source ports are not pinned (give TWSHIM_PORTS=LO-HI)",
-			 (unsigned)eph.lo, (unsigned)eph.hi);
+		tw_log(TW_LOG_ERROR, "TWSHIM_PORTS=above: ip_local_port_range is %u-%u, there is no port "
+				     "above it; source ports are not pinned (give TWSHIM_PORTS=LO-HI)",
+				     (unsigned)eph.lo, (unsigned)eph.hi);
 	} else {
 		if (p->ports != TW_PORTS_ABOVE)
 			tw_pin.range = p->port_range;
@@ -235,15 +235,15 @@ bool tw_pin_init(const struct tw_policy *p)
 	char *mem = mmap(NULL, ports_bytes + pairs_bytes + busy_bytes, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
-		tw_error("TWSHIM_PORTS: out of memory; source ports are not pinned");
+		tw_log(TW_LOG_ERROR, "TWSHIM_PORTS: out of memory; source ports are not pinned");
 		return false;
 	}
 	tw_pin.ports = (uint16_t *)(void *)mem;
 	size_t n = tw_ports_usable(tw_pin.range, &reserved, tw_pin.ports, 65536u);
 	if (n == 0) {
-		tw_error("TWSHIM_PORTS: every port of %u-%u is listed in ip_local_reserved_ports; "
-			 "source ports are not pinned",
-			 (unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi);
+		tw_log(TW_LOG_ERROR, "TWSHIM_PORTS: every port of %u-%u is listed in ip_local_reserved_ports; "
+				     "source ports are not pinned",
+				     (unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi);
 		munmap(mem, ports_bytes + pairs_bytes + busy_bytes);
 		return false;
 	}
@@ -487,11 +487,11 @@ void tw_pin_note_fallback(void)
 								  memory_order_relaxed,
 								  memory_order_relaxed))
 		return;
-	tw_error("TWSHIM_PORTS: no usable source port left in %u-%u (%u ports, each in use or held "
-		 "by TIME_WAIT towards this destination); connections fall back to the kernel's "
-		 "ephemeral ports (%lu so far; said at most once a minute)",
-		 (unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi, (unsigned)tw_pin.cursor.n,
-		 atomic_load_explicit(&tw_stats[TW_ST_PIN_FALLBACK], memory_order_relaxed));
+	tw_log(TW_LOG_ERROR, "TWSHIM_PORTS: no usable source port left in %u-%u (%u ports, each in use or held "
+			     "by TIME_WAIT towards this destination); connections fall back to the kernel's "
+			     "ephemeral ports (%lu so far; said at most once a minute)",
+			     (unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi, (unsigned)tw_pin.cursor.n,
+			     atomic_load_explicit(&tw_stats[TW_ST_PIN_FALLBACK], memory_order_relaxed));
 }
 
 void tw_pin_release(uint16_t port, uint64_t key)

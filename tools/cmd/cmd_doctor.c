@@ -4,33 +4,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "supervise.h"
 #include "target.h"
 #include "tools.h"
-#ifdef TW_HAVE_SUPERVISE
-#include "supervise_internal.h"
 
-/* For programs only the supervisor reaches: what it costs on this kernel. */
+/* For programs only the supervisor reaches: what it costs on this kernel
+ * (nothing when this build has no supervisor). */
 static void report_supervisor(FILE *f, const struct tw_target *t)
 {
-	static int sync = -1;
+	static int sync = -2; /* not probed yet */
 
 	if (t->reach != TW_REACH_STATIC && t->reach != TW_REACH_GO)
 		return;
+	if (sync == -2)
+		sync = tw_supervise_sync_wakeup();
 	if (sync < 0)
-		sync = tw_sup_probe_sync_wakeup();
+		return;
 	fprintf(f, "  supervisor:   %s\n", sync ?
 		"seccomp sync wake-up yes (Linux >= 6.6: --supervise answers each "
 		"connect() without a scheduler wake-up)" :
 		"seccomp sync wake-up no (Linux < 6.6 or seccomp unavailable: each "
 		"connect() under --supervise waits for two scheduler wake-ups)");
 }
-#else
-static void report_supervisor(FILE *f, const struct tw_target *t)
-{
-	(void)f;
-	(void)t;
-}
-#endif
 
 static void usage(FILE *f)
 {

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,31 +14,12 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "message.h"
 #include "supervise.h"
 #include "supervise_internal.h"
 #include "supervise_launch.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-
-static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say(const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write: the line is not interleaved with the target's output. */
-	if (write(STDERR_FILENO, line, (size_t)n) < 0)
-		return;
-}
 
 static int exit_status(int wstatus)
 {
@@ -100,8 +80,8 @@ static void listener_failed(struct sup *s, int err)
 {
 	/* Without a listener the target's trapped calls fail with ENOSYS:
 	 * loud, never unmanaged. */
-	say("twshim: supervise: seccomp listener failed (%s); the target's "
-	    "connect() calls will now fail with ENOSYS", strerror(err));
+	tw_error("supervise", "seccomp listener failed (%s); the target's "
+		 "connect() calls will now fail with ENOSYS", strerror(err));
 	close(s->listener);
 	s->listener = -1;
 }
@@ -118,7 +98,7 @@ static void serve_until_child_exits(struct sup *s)
 		if (poll(pf, s->listener >= 0 ? 2 : 1, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			say("twshim: supervise: poll: %s", strerror(errno));
+			tw_error("supervise", "poll: %s", strerror(errno));
 			/* Cannot watch any more: wait for the target plainly. */
 			while (waitpid(s->child, &s->wstatus, 0) < 0 && errno == EINTR)
 				;
@@ -157,9 +137,9 @@ static void serve_descendants(struct sup *s)
 	/* Fork twice: the copy must not linger as our zombie child. */
 	pid = fork();
 	if (pid < 0) {
-		say("twshim: supervise: cannot keep serving the target's remaining "
-		    "children (fork: %s); their connect() will fail with ENOSYS",
-		    strerror(errno));
+		tw_error("supervise", "cannot keep serving the target's remaining "
+			 "children (fork: %s); their connect() will fail with ENOSYS",
+			 strerror(errno));
 		return;
 	}
 	if (pid > 0) {
@@ -214,13 +194,13 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 	pid_t self = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) != 0) {
-		say("twshim: supervise: socketpair: %s", strerror(errno));
+		tw_error("supervise", "socketpair: %s", strerror(errno));
 		return TW_SUP_EXIT_SETUP;
 	}
 	fflush(NULL);
 	s->child = fork();
 	if (s->child < 0) {
-		say("twshim: supervise: fork: %s", strerror(errno));
+		tw_error("supervise", "fork: %s", strerror(errno));
 		close(sp[0]);
 		close(sp[1]);
 		return TW_SUP_EXIT_SETUP;
@@ -235,12 +215,12 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 	rc = tw_sup_recv_msg(sp[0], &m, &fd);
 	if (rc <= 0 || m.kind != TW_SUP_MSG_LISTENER || fd < 0) {
 		if (rc > 0 && m.kind == TW_SUP_MSG_SETUP_FAILED)
-			say("twshim: supervise: cannot supervise '%s': %s failed: %s%s; "
-			    "not running it unsupervised", argv[0], m.stage, strerror(m.err),
-			    m.err == EINVAL ? " (seccomp user notification needs Linux >= 5.5)" : "");
+			tw_error("supervise", "cannot supervise '%s': %s failed: %s%s; "
+				 "not running it unsupervised", argv[0], m.stage, strerror(m.err),
+				 m.err == EINVAL ? " (seccomp user notification needs Linux >= 5.5)" : "");
 		else
-			say("twshim: supervise: cannot supervise '%s': the launcher did not "
-			    "hand over the seccomp listener; not running it", argv[0]);
+			tw_error("supervise", "cannot supervise '%s': the launcher did not "
+				 "hand over the seccomp listener; not running it", argv[0]);
 		if (fd >= 0)
 			close(fd);
 		close(sp[0]);
@@ -258,9 +238,9 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 	pidfd = tw_sup_pidfd_open(s->child, 0);
 	probe = pidfd >= 0 ? tw_sup_pidfd_getfd(pidfd, sp[1]) : -1;
 	if (probe < 0) {
-		say("twshim: supervise: cannot supervise '%s': taking its sockets with "
-		    "pidfd_getfd is not permitted here (%s; ptrace restrictions such as "
-		    "Yama ptrace_scope or an LSM); not running it", argv[0], strerror(errno));
+		tw_error("supervise", "cannot supervise '%s': taking its sockets with "
+			 "pidfd_getfd is not permitted here (%s; ptrace restrictions such as "
+			 "Yama ptrace_scope or an LSM); not running it", argv[0], strerror(errno));
 		if (pidfd >= 0)
 			close(pidfd);
 		close(sp[0]);
@@ -272,7 +252,7 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 	close(pidfd);
 
 	if (write(sp[0], "G", 1) != 1) {
-		say("twshim: supervise: cannot start '%s': %s", argv[0], strerror(errno));
+		tw_error("supervise", "cannot start '%s': %s", argv[0], strerror(errno));
 		close(sp[0]);
 		kill(s->child, SIGKILL);
 		reap(s->child);
@@ -284,7 +264,7 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 	if (fd >= 0)
 		close(fd);
 	if (rc > 0 && m.kind == TW_SUP_MSG_EXEC_FAILED) {
-		say("twshim: %s: %s", argv[0], strerror(m.err));
+		tw_error(argv[0], "%s", strerror(m.err));
 		reap(s->child);
 		return m.err == ENOENT ? TW_SUP_EXIT_NOTFOUND : TW_SUP_EXIT_NOEXEC;
 	}
@@ -301,17 +281,17 @@ int tw_supervise_exec(const struct tw_policy *p, char *const argv[])
 	int status;
 
 	if (!argv || !argv[0]) {
-		say("twshim: supervise: no command to run");
+		tw_error("supervise", "no command to run");
 		return TW_SUP_EXIT_SETUP;
 	}
 #if !defined(__x86_64__)
-	say("twshim: supervise: not implemented on this architecture (x86_64 only); "
-	    "not running '%s'", argv[0]);
+	tw_error("supervise", "not implemented on this architecture (x86_64 only); "
+		 "not running '%s'", argv[0]);
 	return TW_SUP_EXIT_SETUP;
 #endif
 	if (!tw_sup_probe_kernel(&k, msg, sizeof(msg))) {
-		say("twshim: supervise: cannot supervise '%s': %s; not running it unsupervised",
-		    argv[0], msg);
+		tw_error("supervise", "cannot supervise '%s': %s; not running it unsupervised",
+			 argv[0], msg);
 		return TW_SUP_EXIT_SETUP;
 	}
 	tw_log_configure(p->log_level, p->log_file, false);
@@ -319,7 +299,7 @@ int tw_supervise_exec(const struct tw_policy *p, char *const argv[])
 		 "no (thread group leader via /proc)");
 	s.st = tw_sup_state_new(p, &k);
 	if (!s.st) {
-		say("twshim: supervise: out of memory");
+		tw_error("supervise", "out of memory");
 		return TW_SUP_EXIT_SETUP;
 	}
 
@@ -332,7 +312,7 @@ int tw_supervise_exec(const struct tw_policy *p, char *const argv[])
 	sigprocmask(SIG_BLOCK, &set, &old);
 	s.sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (s.sigfd < 0) {
-		say("twshim: supervise: signalfd: %s", strerror(errno));
+		tw_error("supervise", "signalfd: %s", strerror(errno));
 		status = TW_SUP_EXIT_SETUP;
 		goto out;
 	}

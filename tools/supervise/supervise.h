@@ -77,4 +77,13 @@
  * for the duration and restores the mask before returning. */
 int tw_supervise_exec(const struct tw_policy *p, char *const argv[]);
 
+/* Would a listener get synchronous wake-up on this kernel (for `twshim
+ * doctor`)?  1 yes, 0 no, -1 this build has no supervisor.  Forks a child
+ * that makes an allow-all filter with a listener and asks. */
+int tw_supervise_sync_wakeup(void);
+
+/* A build without the supervisor links supervise_off.c instead: the same
+ * two functions, tw_supervise_exec saying in one line that --supervise is
+ * not available and returning TW_EXIT_INVALID (2). */
+
 #endif

@@ -63,10 +63,6 @@ bool tw_sup_probe_kernel(struct tw_sup_kernel *k, char *msg, size_t msgsz);
  * false (and nothing changed) otherwise. */
 bool tw_sup_set_sync_wakeup(int listener);
 
-/* Would a listener get synchronous wake-up here?  Forks a child that makes
- * an allow-all filter with a listener and asks (for `twshim doctor`). */
-bool tw_sup_probe_sync_wakeup(void);
-
 /* Thread group id of a thread, from /proc/TID/status; -1 if unknown. */
 pid_t tw_sup_tgid_of(pid_t tid);
 

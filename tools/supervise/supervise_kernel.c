@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "supervise.h"
 #include "supervise_internal.h"
 
 #ifndef SYS_pidfd_open
@@ -40,7 +41,7 @@ bool tw_sup_set_sync_wakeup(int listener)
 		     (unsigned long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
 }
 
-bool tw_sup_probe_sync_wakeup(void)
+int tw_supervise_sync_wakeup(void)
 {
 	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	struct sock_fprog prog = { .len = 1, .filter = &allow };
@@ -49,7 +50,7 @@ bool tw_sup_probe_sync_wakeup(void)
 
 	pid = fork();
 	if (pid < 0)
-		return false;
+		return 0;
 	if (pid == 0) {
 		/* The filter stays on this child only, which exits at once. */
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
@@ -60,8 +61,8 @@ bool tw_sup_probe_sync_wakeup(void)
 	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			return false;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+			return 0;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 1 : 0;
 }
 
 pid_t tw_sup_tgid_of(pid_t tid)
