@@ -480,17 +480,20 @@ row "8 threads connecting concurrently, \`TWSHIM_PORTS=above\` (baseline: no lib
 # and with a busy loop competing for it: the spread says how stable it is.
 N_SUP=$(scale 6000)
 SUP_STATE="not measured: mode not available in this build"
-sup_pair() { # sup_pair supervised|plain -> "a_us=.. b_us=.. added_us=.."
-	local d rc=0
+# With "pinned", both probes and the supervisor run on one CPU (taskset):
+# the placement sync wake-up asks the kernel for, whatever the kernel does.
+sup_pair() { # sup_pair supervised|plain [pinned] -> "a_us=.. b_us=.. added_us=.."
+	local d rc=0 pin=()
+	[[ ${2:-} == pinned ]] && pin=(taskset -c "$SUP_CPU")
 	d=$(mktemp -d "$RES/sup.XXXXXX")
 	mkfifo "$d/ab" "$d/ba"
-	timeout 300 "$BB/bench-cycle-static" --count $N_SUP --port 5201 --linger-self --lead \
+	timeout 300 "${pin[@]}" "$BB/bench-cycle-static" --count $N_SUP --port 5201 --linger-self --lead \
 		--turn "$d/ba,$d/ab" >"$d/a" &
 	if [[ $1 == supervised ]]; then
-		timeout 300 "$TWSHIM" run --supervise --linger=0 -- "$BB/bench-cycle-static" \
+		timeout 300 "${pin[@]}" "$TWSHIM" run --supervise --linger=0 -- "$BB/bench-cycle-static" \
 			--count $N_SUP --port 5202 --turn "$d/ab,$d/ba" >"$d/b" || rc=1
 	else
-		timeout 300 "$BB/bench-cycle-static" --count $N_SUP --port 5202 --linger-self \
+		timeout 300 "${pin[@]}" "$BB/bench-cycle-static" --count $N_SUP --port 5202 --linger-self \
 			--turn "$d/ab,$d/ba" >"$d/b" || rc=1
 	fi
 	wait $! || rc=1
@@ -534,9 +537,18 @@ if [[ -x $TWSHIM && -x $BB/bench-cycle-static ]] &&
 	sup_idle__bias() { sup_pair plain; }
 	sup_busy__lib() { busy_start; sup_pair supervised; local r=$?; busy_stop; return $r; }
 	sup_busy__bias() { busy_start; sup_pair plain; local r=$?; busy_stop; return $r; }
-	say "supervised connect: static probe, lock-step batches, other core idle and busy"
+	# the first CPU this script may use
+	SUP_CPU=$(taskset -pc $$ 2>/dev/null | sed -n 's/.*: *\([0-9]*\).*/\1/p')
+	sup_pin__lib() { sup_pair supervised pinned; }
+	sup_pin__bias() { sup_pair plain pinned; }
+	say "supervised connect: static probe, lock-step batches, other core idle and busy, both sides on one CPU"
 	interleave sup_idle "$RUNS" lib bias
 	interleave sup_busy "$RUNS" lib bias
+	SUP_PIN=""
+	if [[ -n $SUP_CPU ]] && command -v taskset >/dev/null; then
+		interleave sup_pin "$RUNS" lib bias
+		SUP_PIN="; $(ab_cell sup_pin) with both sides pinned to one CPU (other core idle; the placement sync wake-up asks the kernel for)"
+	fi
 	si=$(ab_added sup_idle)
 	sb=$(ab_added sup_busy)
 	SUP_COUNTS=""
@@ -558,7 +570,7 @@ if [[ -x $TWSHIM && -x $BB/bench-cycle-static ]] &&
 	sync=$("$TWSHIM" doctor "$BB/bench-cycle-static" 2>/dev/null | sed -n 's/^ *supervisor: *seccomp sync wake-up \([a-z]*\).*/\1/p')
 	row "supervised connect: static probe under \`twshim run --supervise --linger=0\` (floor: the same probe unsupervised, setting linger 0 itself; sync wake-up: ${sync:-unknown})" \
 		"$(fmt %.2f "$(ab_side sup_idle a_us)") µs" "$(fmt %.2f "$(ab_side sup_idle b_us)") µs" \
-		"**$(ab_cell sup_idle) with the other core idle, $(ab_cell sup_busy) with it busy**; spread $(fmt %.2f "$spread")×$SUP_COUNTS" \
+		"**$(ab_cell sup_idle) with the other core idle, $(ab_cell sup_busy) with it busy**; spread $(fmt %.2f "$spread")×$SUP_PIN$SUP_COUNTS" \
 		"≤ +12 µs, spread ≤ 2×" "$(both "$(check "$si" "<=" 12)" "$(both "$(check "$sb" "<=" 12)" "$(spread_ok "$si" "$sb" "$spread")")")"
 else
 	row "supervised connect (\`twshim run --supervise\`)" "—" "—" "$SUP_STATE" "≤ +12 µs, spread ≤ 2×" "not measured"
@@ -653,7 +665,10 @@ both sides** measures the method's bias, which is subtracted round by round. Eac
 median of **$RUNS rounds** (lib and bias alternate; the rounds' interquartile range is shown).
 The supervised connect needs two processes: the unsupervised and the supervised static probe run
 in **lock-step** (one batch each in turn, through two FIFOs), with the same bias run (both
-unsupervised); once with the other core idle and once with a busy loop competing for it.
+unsupervised); once with the other core idle, once with a busy loop competing for it, and once
+with both probes and the supervisor pinned to one CPU (the placement sync wake-up asks for). Its
+load-independent counts per connect (system calls; wake-ups that had to wake the other, idle
+vCPU) come from separate \`perf stat\` runs.
 Only process start uses separate processes (medians of $RUNS interleaved runs); the 90%-held
 latency row and the sustained and thread rows also run as separate processes. Instruction counts
 come from \`valgrind --tool=callgrind\` (user space only; load does not change them), system calls
