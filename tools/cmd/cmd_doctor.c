@@ -21,8 +21,9 @@ static void report_supervisor(FILE *f, const struct tw_target *t)
 	if (sync < 0)
 		return;
 	fprintf(f, "  supervisor:   %s\n", sync ?
-		"seccomp sync wake-up yes (Linux >= 6.6: --supervise answers each "
-		"connect() without a scheduler wake-up)" :
+		"seccomp sync wake-up yes (Linux >= 6.6: --supervise asks the kernel to "
+		"answer each connect() on the caller's CPU; the scheduler may still "
+		"use an idle CPU)" :
 		"seccomp sync wake-up no (Linux < 6.6 or seccomp unavailable: each "
 		"connect() under --supervise waits for two scheduler wake-ups)");
 }

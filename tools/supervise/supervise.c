@@ -229,7 +229,9 @@ static int launch(struct sup *s, bool trap_bind, char *const argv[], const sigse
 		return TW_SUP_EXIT_SETUP;
 	}
 	s->listener = fd;
-	/* Saves the scheduler's wake-up latency twice per trapped call. */
+	/* Asks the kernel to run each side on the other's CPU: saves two
+	 * wake-ups of another CPU per trapped call where the scheduler
+	 * honours it (not every kernel does: bench/notes.md). */
 	tw_debug("supervise: seccomp sync wake-up %s", tw_sup_set_sync_wakeup(fd) ?
 		 "yes" : "no (Linux < 6.6: each trapped call waits for a wake-up)");
 
