@@ -2,6 +2,8 @@
  *
  *   bench-close file PATH N     close() of N regular-file fds (open(PATH))
  *   bench-close socket N        close() of N fresh, unconnected TCP sockets
+ *   bench-close udp N           close() of N fresh UDP sockets (sockets the
+ *                               policy never touches)
  *
  * Prints "ns_per_close=X" (only the close() calls are timed: fds are
  * opened in batches, untimed, then closed in a timed loop).
@@ -43,7 +45,8 @@ static void warm_fd_table(void)
 
 static int open_one(int kind, const char *path)
 {
-	int fd = kind == 'f' ? open(path, O_RDONLY) : socket(AF_INET, SOCK_STREAM, 0);
+	int fd = kind == 'f' ? open(path, O_RDONLY)
+			     : socket(AF_INET, kind == 'u' ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd < 0)
 		bench_die("open/socket");
 	return fd;
@@ -77,11 +80,11 @@ int main(int argc, char **argv)
 		kind = 'f';
 		path = argv[2];
 		n = bench_ulong_arg(argv[3], "count");
-	} else if (argc == 3 && strcmp(argv[1], "socket") == 0) {
-		kind = 's';
+	} else if (argc == 3 && (strcmp(argv[1], "socket") == 0 || strcmp(argv[1], "udp") == 0)) {
+		kind = argv[1][0] == 'u' ? 'u' : 's';
 		n = bench_ulong_arg(argv[2], "count");
 	} else {
-		fprintf(stderr, "usage: bench-close file PATH N | bench-close socket N\n");
+		fprintf(stderr, "usage: bench-close file PATH N | bench-close socket|udp N\n");
 		return 2;
 	}
 	bench_raise_nofile(BATCH + 64);

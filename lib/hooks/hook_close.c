@@ -21,15 +21,13 @@
 
 TW_EXPORT int close(int fd)
 {
-	if (tw_fd_has_record(fd))
-		tw_fd_before_close(fd);
+	tw_fd_closing(fd);
 	return libc_close(fd);
 }
 
 TW_EXPORT int __close(int fd)
 {
-	if (tw_fd_has_record(fd))
-		tw_fd_before_close(fd);
+	tw_fd_closing(fd);
 	return libc_close(fd);
 }
 

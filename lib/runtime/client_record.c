@@ -25,7 +25,7 @@ static void drop_stale(int fd)
 	tw_debug("fd %d: record of a socket closed out of sight dropped", fd);
 }
 
-void tw_fd_born_tcp(int fd)
+void tw_fd_born_tcp_slow(int fd)
 {
 	int saved = errno;
 	struct tw_fd_entry *e = tw_fd_get(fd);

@@ -19,6 +19,7 @@
 #ifndef TWSHIM_CLIENT_RECORD_H
 #define TWSHIM_CLIENT_RECORD_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,7 +34,20 @@ uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie);
 
 /* fd was just made by socket() as a TCP socket (AF_INET/AF_INET6,
  * SOCK_STREAM, protocol 0 or IPPROTO_TCP): record it as TW_FD_BORN_TCP. */
-void tw_fd_born_tcp(int fd);
+void tw_fd_born_tcp_slow(int fd);
+static inline void tw_fd_born_tcp(int fd)
+{
+	struct tw_fd_entry *e = tw_fd_peek(fd);
+
+	/* The common case, inline: an empty entry (its last socket closed
+	 * where the library saw it). */
+	if (e && !atomic_load_explicit(&e->flags, memory_order_relaxed)) {
+		atomic_store_explicit(&e->cookie, 0, memory_order_relaxed);
+		atomic_store_explicit(&e->flags, TW_FD_BORN_TCP, memory_order_release);
+	} else {
+		tw_fd_born_tcp_slow(fd);
+	}
+}
 
 /* The entry for fd's current socket, created if needed and named by its
  * cookie, for a flag about to be set; NULL if fd is not a socket or there is

@@ -9,6 +9,10 @@
 #ifndef TWSHIM_RECORD_CLOSE_H
 #define TWSHIM_RECORD_CLOSE_H
 
+#include <stdatomic.h>
+
+#include "fdtable.h"
+
 /* newfd now refers to the same socket as oldfd (dup, dup2, dup3, F_DUPFD). */
 void tw_fd_note_dup(int oldfd, int newfd);
 
@@ -16,5 +20,20 @@ void tw_fd_note_dup(int oldfd, int newfd);
  * reservation unless another fd of this process still holds the socket.
  * Costs one load when fd has no record. */
 void tw_fd_before_close(int fd);
+
+/* close() itself: the same, with the two common cases inline — no record
+ * (one load), and a socket seen made whose record says nothing else (one
+ * store: nothing to release). */
+static inline void tw_fd_closing(int fd)
+{
+	struct tw_fd_entry *e = tw_fd_peek(fd);
+	if (!e)
+		return;
+	uint32_t flags = atomic_load_explicit(&e->flags, memory_order_relaxed);
+	if (flags == TW_FD_BORN_TCP)
+		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
+	else if (flags)
+		tw_fd_before_close(fd);
+}
 
 #endif
