@@ -74,7 +74,7 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	struct tw_pin_ticket ticket = { false, 0, 0 };
 	bool pinning = plan.pin && !(flags & TW_FD_PROGRAM_NO_PORT);
 	if (pinning)
-		tw_pin_before_connect(fd, dst, len, (flags & TW_FD_DEFERRED_PORT) != 0, &ticket);
+		tw_pin_before_connect_key(fd, dst, key, (flags & TW_FD_DEFERRED_PORT) != 0, &ticket);
 
 	errno = saved;
 	ssize_t rc = op->call(fd, op);

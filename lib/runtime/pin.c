@@ -381,13 +381,16 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len, bool deferred,
 			   struct tw_pin_ticket *t)
 {
+	tw_pin_before_connect_key(fd, dst, tw_dest_key(dst, len), deferred, t);
+}
+
+void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key, bool deferred,
+			       struct tw_pin_ticket *t)
+{
 	t->active = false;
 	t->port = 0;
 	t->key = 0;
-	if (!tw_pin_ready())
-		return;
-	uint64_t key = tw_dest_key(dst, len);
-	if (key == 0)
+	if (!tw_pin_ready() || key == 0)
 		return;
 
 	int saved = errno;

@@ -42,6 +42,9 @@ bool tw_pin_ready(void);
  * socket as it was (or unbound) and t->active false. */
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len,
 			   bool deferred, struct tw_pin_ticket *t);
+/* The same with the destination's tw_dest_key() already computed. */
+void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key,
+			       bool deferred, struct tw_pin_ticket *t);
 
 struct tw_connect_op;
 

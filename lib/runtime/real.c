@@ -27,17 +27,24 @@ typedef void (*any_fn)(void);
 
 struct real_slot {
 	const char *name;
+	bool lazy; /* resolved at its first call, not in the constructor */
 	_Atomic(any_fn) fn;
 	atomic_bool resolved;
 };
 
 #define SLOT(n) { .name = #n } /* the rest starts zeroed: unresolved */
+/* Functions that are not async-signal-safe, nor called between vfork() and
+ * exec, never run where dlsym() could deadlock (a signal handler): those are
+ * looked up at their first call, which saves most processes (which never
+ * call them) a dlsym() each at start-up.  The others are looked up at load. */
+#define LAZY_SLOT(n) { .name = #n, .lazy = true }
 static struct real_slot slots[] = {
-	SLOT(connect), SLOT(bind), SLOT(close), SLOT(fclose), SLOT(close_range),
+	SLOT(connect), SLOT(bind), SLOT(close), LAZY_SLOT(fclose), SLOT(close_range),
 	SLOT(closefrom), SLOT(dup), SLOT(dup2), SLOT(dup3), SLOT(fcntl),
-	SLOT(setsockopt), SLOT(getsockname), SLOT(listen), SLOT(posix_spawn), SLOT(posix_spawnp),
-	SLOT(sigaction), SLOT(signal), SLOT(sendto), SLOT(sendmsg), SLOT(execve), SLOT(execv),
-	SLOT(execvp), SLOT(execvpe), SLOT(fexecve), SLOT(socket),
+	SLOT(setsockopt), SLOT(getsockname), SLOT(listen), LAZY_SLOT(posix_spawn),
+	LAZY_SLOT(posix_spawnp), SLOT(sigaction), SLOT(signal), SLOT(sendto), SLOT(sendmsg),
+	SLOT(execve), SLOT(execv), SLOT(execvp), SLOT(execvpe), SLOT(fexecve),
+	SLOT(socket),
 };
 enum { R_CONNECT, R_BIND, R_CLOSE, R_FCLOSE, R_CLOSE_RANGE, R_CLOSEFROM, R_DUP, R_DUP2,
        R_DUP3, R_FCNTL, R_SETSOCKOPT, R_GETSOCKNAME, R_LISTEN, R_POSIX_SPAWN, R_POSIX_SPAWNP,
@@ -74,7 +81,8 @@ static inline any_fn resolve(unsigned i)
 void tw_real_resolve(void)
 {
 	for (unsigned i = 0; i < R__COUNT; i++)
-		resolve_slow(i);
+		if (!slots[i].lazy)
+			resolve_slow(i);
 }
 
 #define REAL(i, type) ((type)resolve(i))

@@ -1,7 +1,10 @@
 /* twshim — typed trampolines to the real libc functions.
  *
  * Resolved once with dlsym(RTLD_NEXT) by tw_real_resolve() (the library
- * constructor).  A call that arrives earlier resolves lazily; if dlsym
+ * constructor), except the functions that are not async-signal-safe
+ * and not run in a vfork child (fclose, posix_spawn[p]): those at their
+ * first call.
+ * A call that arrives before the constructor resolves lazily too; if dlsym
  * cannot help, the close/connect/bind family falls back to the raw system
  * call, so the program's call always happens.  Each libc_* function has the
  * exact contract (result and errno) of the libc function it names. */
