@@ -1,5 +1,5 @@
-/* twshim — the command's one printer for its own messages (every
- * subcommand and the supervisor).  The library's log lines (log.h:
+/* twshim — the command's one printer for its own lines on stderr (errors
+ * of every subcommand and of the supervisor, reap's counts).  The library's log lines (log.h:
  * TWSHIM_LOG levels, timestamps, TWSHIM_LOG_FILE) are another thing: the
  * supervisor writes them too, for the decisions it makes as the library
  * would. */

@@ -55,8 +55,8 @@ static const char *errname(int e)
 
 static void print_counts(const char *what, const struct tw_reap_counts *c)
 {
-	fprintf(stderr, "twshim: reap: %s passes=%lu reaped=%lu young=%lu gone=%lu errors=%lu last_error=%s\n",
-		what, c->passes, c->reaped, c->young, c->gone, c->errors, errname(c->last_error));
+	tw_error("reap", "%s passes=%lu reaped=%lu young=%lu gone=%lu errors=%lu last_error=%s", what,
+		 c->passes, c->reaped, c->young, c->gone, c->errors, errname(c->last_error));
 }
 
 static void add_counts(struct tw_reap_counts *t, const struct tw_reap_counts *p)
@@ -261,9 +261,9 @@ int tw_cmd_reap(int argc, char **argv)
 		if (p.next_ms < pause)
 			pause = p.next_ms;
 		if (verbose)
-			fprintf(stderr, "twshim: reap: pass %lu: dumped=%lu reaped=%lu young=%lu gone=%lu "
-				"errors=%lu next_pass_ms=%llu\n", total.passes, p.dumped, p.reaped, p.young,
-				p.gone, p.errors, once ? 0ull : (unsigned long long)pause);
+			tw_error("reap", "pass %lu: dumped=%lu reaped=%lu young=%lu gone=%lu "
+				 "errors=%lu next_pass_ms=%llu", total.passes, p.dumped, p.reaped, p.young,
+				 p.gone, p.errors, once ? 0ull : (unsigned long long)pause);
 		if (once)
 			break;
 		for (int sig; (sig = wait_signal(&set, pause)) != 0; pause = 0) {
