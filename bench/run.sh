@@ -174,8 +174,6 @@ close_file__base() { "$BB/bench-close" file "$TMPF" $N_CLOSE_FILE; }
 close_file__lib() { with_lib "${FULL[@]}" "$BB/bench-close" file "$TMPF" $N_CLOSE_FILE; }
 close_sock__base() { "$BB/bench-close" socket $N_CLOSE_SOCK; }
 close_sock__lib() { with_lib "${FULL[@]}" "$BB/bench-close" socket $N_CLOSE_SOCK; }
-close_udp__base() { "$BB/bench-close" udp $N_CLOSE_SOCK; }
-close_udp__lib() { with_lib "${FULL[@]}" "$BB/bench-close" udp $N_CLOSE_SOCK; }
 # In-process A/B: batches alternate between close() and libc's close called
 # directly.  Without the library this measures the method's bias, which is
 # subtracted (per pair of neighbouring runs).
@@ -183,8 +181,6 @@ ab_file__base() { "$BB/bench-close" --ab file "$TMPF" $N_CLOSE_FILE; }
 ab_file__lib() { with_lib "${FULL[@]}" "$BB/bench-close" --ab file "$TMPF" $N_CLOSE_FILE; }
 ab_sock__base() { "$BB/bench-close" --ab socket $N_CLOSE_SOCK; }
 ab_sock__lib() { with_lib "${FULL[@]}" "$BB/bench-close" --ab socket $N_CLOSE_SOCK; }
-ab_udp__base() { "$BB/bench-close" --ab udp $N_CLOSE_SOCK; }
-ab_udp__lib() { with_lib "${FULL[@]}" "$BB/bench-close" --ab udp $N_CLOSE_SOCK; }
 
 # Instructions (callgrind, user space only) and system calls (perf
 # tracepoint) per loop iteration: the difference between a long and a short
@@ -193,7 +189,7 @@ count_per_iter() { # count_per_iter MEASURE KIND(file|socket) WITH_LIB(0|1) [LIB
 	local m=$1 kind=$2 lib=$3 libpath=${4:-$LIB} n1=1000 n2=21000 a b pre=()
 	local args1 args2
 	if [[ $kind == file ]]; then args1=(file "$TMPF" $n1); args2=(file "$TMPF" $n2)
-	else args1=("$kind" $n1); args2=("$kind" $n2); fi
+	else args1=(socket $n1); args2=(socket $n2); fi
 	((lib)) && pre=(env LD_PRELOAD="$libpath" "${FULL[@]}")
 	if [[ $m == instr ]]; then
 		a=$("${pre[@]}" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
@@ -232,11 +228,9 @@ fi
 say "close(): $RUNS+4 runs each, file and socket"
 interleave close_file $((RUNS + 4)) base lib
 interleave close_sock $RUNS base lib
-interleave close_udp $RUNS base lib
 interleave ab_file "$RUNS" base lib
 interleave ab_sock "$RUNS" base lib
-interleave ab_udp "$RUNS" base lib
-for kind in file socket udp; do
+for kind in file socket; do
 	if command -v valgrind >/dev/null; then
 		eval "INSTR_$kind=\$(added_count instr $kind)"
 		eval "INSTRDEF_$kind=NA"
@@ -271,8 +265,7 @@ close_row() { # close_row FIG AB_FIG LABEL KIND
 		"≤ 5 ns, ≤ 30 instructions (default build), no syscall added" "$(both "$v1" "$(both "$v2" "$v3")")"
 }
 close_row close_file ab_file "\`close()\` of an unrecorded regular file (tmpfs), full policy" file
-close_row close_udp ab_udp "\`close()\` of a UDP socket (never touched by the policy), full policy" udp
-close_row close_sock ab_sock "\`close()\` of a fresh TCP socket, full policy (\`socket()\` marks it as TCP so that its connect needs no system call to learn it: the instruction count is per \`socket()\` + \`close()\`)" socket
+close_row close_sock ab_sock "\`close()\` of an unrecorded TCP socket, full policy" socket
 
 # --- 2-4. connect + close cycles: in-process A/B ------------------------------
 

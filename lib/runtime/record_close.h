@@ -21,19 +21,19 @@ void tw_fd_note_dup(int oldfd, int newfd);
  * Costs one load when fd has no record. */
 void tw_fd_before_close(int fd);
 
-/* close() itself: the same, with the two common cases inline — no record
- * (one load), and a socket seen made whose record says nothing else (one
- * store: nothing to release). */
+/* close() itself: the same, inline for the common cases — no record (one
+ * load), and a record without a port reservation (one store: nothing to
+ * release; a cookie left behind is never read with flags 0). */
 static inline void tw_fd_closing(int fd)
 {
 	struct tw_fd_entry *e = tw_fd_peek(fd);
 	if (!e)
 		return;
 	uint32_t flags = atomic_load_explicit(&e->flags, memory_order_relaxed);
-	if (flags == TW_FD_BORN_TCP)
-		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
-	else if (flags)
+	if (flags & TW_FD_PINNED)
 		tw_fd_before_close(fd);
+	else if (flags)
+		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
 }
 
 #endif
