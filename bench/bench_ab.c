@@ -7,7 +7,7 @@
  * (default 200) alternate between two sides in one process, A B B A A B …,
  * so both see the same machine at nearly the same time:
  *
- *   A  calls libc's connect, close, setsockopt and bind directly (pointers
+ *   A  calls libc's socket, connect, close, setsockopt and bind directly (pointers
  *      from dlsym on libc.so.6): a preloaded library never sees them;
  *      this is the floor, the program doing the WORK itself;
  *   B  calls them the ordinary way (through a preloaded library, if any).
@@ -33,13 +33,14 @@
 enum { W_LINGER = 1, W_BIND = 2, W_PORTRANGE = 4 };
 
 struct calls {
+	int (*socket)(int, int, int);
 	int (*connect)(int, const struct sockaddr *, socklen_t);
 	int (*close)(int);
 	int (*setsockopt)(int, int, int, const void *, socklen_t);
 	int (*bind)(int, const struct sockaddr *, socklen_t);
 };
 
-static struct calls direct, plt = { connect, close, setsockopt, bind };
+static struct calls direct, plt = { socket, connect, close, setsockopt, bind };
 static unsigned lo, hi, next_port;
 static int listener;
 static unsigned short port = 5000;
@@ -59,6 +60,8 @@ static void find_libc(void)
 
 	if (!libc)
 		bench_die("dlopen(libc.so.6, RTLD_NOLOAD): %s", dlerror());
+	p = libc_sym(libc, "socket");
+	memcpy(&direct.socket, &p, sizeof(p));
 	p = libc_sym(libc, "connect");
 	memcpy(&direct.connect, &p, sizeof(p));
 	p = libc_sym(libc, "close");
@@ -90,7 +93,7 @@ static unsigned parse_work(const char *s)
 
 static void cycle(const struct calls *c, unsigned work)
 {
-	int s = socket(AF_INET, SOCK_STREAM, 0), a, one = 1;
+	int s = c->socket(AF_INET, SOCK_STREAM, 0), a, one = 1;
 	struct sockaddr_in dst = bench_loopback(port);
 
 	if (s < 0)
