@@ -2,9 +2,16 @@
  *
  * The library is built with -fvisibility=hidden; TW_EXPORT marks the only
  * symbols it exports: the libc functions it interposes.  Each interposer is
- * a trampoline: it calls the real function through libc_*() and keeps the
- * policy work in the runtime.  Contract for every hook: the caller gets the
- * real call's result and errno; side actions save and restore errno. */
+ * a screen: it decides cheaply whether the call concerns the library at
+ * all (tw_active(), the policy's switches, a safe copy of the caller's
+ * address), then calls the runtime (lib/runtime) and the real function
+ * through libc_*(); the policy work is in the runtime (on the hottest
+ * paths, close() and socket(), as inline functions of its headers).  One
+ * exception, to save a function call on every setsockopt(): it maps the
+ * option to its "the program chose this" flag itself (most options
+ * concern us not).
+ * Contract for every hook: the caller gets the real call's result and
+ * errno; side actions save and restore errno. */
 #ifndef TWSHIM_HOOK_H
 #define TWSHIM_HOOK_H
 

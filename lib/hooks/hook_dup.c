@@ -1,15 +1,14 @@
 /* twshim — fd duplication: dup, dup2, dup3, fcntl(F_DUPFD*).
  *
- * A duplicate of a recorded socket is recorded too, so that the safe close
- * acts only at the last close of the socket.  dup2/dup3 onto a recorded fd
- * close it: that close goes through the same decision as close(). */
+ * A duplicate of a recorded socket is recorded too, so that a pinned
+ * port's reservation ends only at the last close of the socket
+ * (record_close.h).  dup2/dup3 onto a recorded fd close it: that close
+ * goes through tw_fd_before_close() as close() does. */
 /* fcntl and fcntl64 are both defined here under their own names; with
  * _FILE_OFFSET_BITS=64 the header would rename fcntl to fcntl64. */
 #undef _FILE_OFFSET_BITS
-#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <unistd.h>
 
 #include "fdtable.h"
@@ -27,24 +26,10 @@ TW_EXPORT int dup(int oldfd)
 	return fd;
 }
 
-/* newfd is about to be replaced: close it our way, but only if the call
- * will really happen (a bad oldfd makes dup2 fail without closing newfd). */
-static void before_replace(int oldfd, int newfd)
-{
-	struct tw_fd_entry *e = tw_fd_peek(newfd);
-	if (oldfd == newfd || !e || atomic_load_explicit(&e->flags, memory_order_relaxed) == 0)
-		return;
-	int saved = errno;
-	bool old_valid = libc_fcntl_int(oldfd, F_GETFD, 0) >= 0;
-	errno = saved;
-	if (old_valid)
-		tw_fd_before_close(newfd);
-}
-
 TW_EXPORT int dup2(int oldfd, int newfd)
 {
 	tw_pin_materialize(oldfd);
-	before_replace(oldfd, newfd);
+	tw_fd_before_replace(oldfd, newfd);
 	int fd = libc_dup2(oldfd, newfd);
 	if (fd >= 0 && oldfd != newfd)
 		tw_fd_note_dup(oldfd, fd);
@@ -54,7 +39,7 @@ TW_EXPORT int dup2(int oldfd, int newfd)
 TW_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	tw_pin_materialize(oldfd);
-	before_replace(oldfd, newfd);
+	tw_fd_before_replace(oldfd, newfd);
 	int fd = libc_dup3(oldfd, newfd, flags);
 	if (fd >= 0)
 		tw_fd_note_dup(oldfd, fd);

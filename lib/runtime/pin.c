@@ -27,6 +27,7 @@
 #include "client_record.h"
 #include "fdtable.h"
 #include "log.h"
+#include "procsys.h"
 #include "real.h"
 #include "stats.h"
 #include "twshim/ports.h"
@@ -50,30 +51,12 @@ bool tw_pin_active(void)
 
 /* ---- initialisation ---- */
 
-/* Read a small /proc file into buf (NUL-terminated); false on failure. */
-/* Read a small /proc/sys/net/ipv4 file into buf (NUL-terminated).
- * Returns the length, or -1 when it cannot be read or did not fit. */
-static ssize_t read_text(int dirfd, const char *name, char *buf, size_t size)
+/* A /proc/sys/net/ipv4 file, whole, into buf (NUL-terminated): false when
+ * it cannot be read or did not fit. */
+static bool read_text(int dirfd, const char *name, char *buf, size_t size)
 {
-	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
-	size_t n = 0;
-
-	if (fd < 0)
-		return -1;
-	while (n + 1 < size) {
-		/* Small reads: procfs allocates and zeroes a kernel buffer as
-		 * large as the request, and this runs in every process start. */
-		size_t want = size - 1 - n < 4096 ? size - 1 - n : 4096;
-		ssize_t r = read(fd, buf + n, want);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	libc_close(fd);
-	buf[n] = '\0';
-	return n + 1 < size ? (ssize_t)n : -1; /* a full buffer means the text was cut */
+	ssize_t n = tw_procsys_read_at(dirfd, name, buf, size);
+	return n >= 0 && !tw_procsys_cut(n, size);
 }
 
 /* ip_local_reserved_ports into *out.  The list is short on almost every
@@ -81,14 +64,14 @@ static ssize_t read_text(int dirfd, const char *name, char *buf, size_t size)
  * per port) is read again into scratch memory returned right after. */
 static bool read_reserved(int dirfd, char *buf, size_t size, struct tw_port_bitmap *out)
 {
-	if (read_text(dirfd, "ip_local_reserved_ports", buf, size) >= 0)
+	if (read_text(dirfd, "ip_local_reserved_ports", buf, size))
 		return tw_ports_parse_reserved(buf, out);
 	size_t scratch_size = 1u << 20;
 	char *scratch = mmap(NULL, scratch_size, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (scratch == MAP_FAILED)
 		return false;
-	bool ok = read_text(dirfd, "ip_local_reserved_ports", scratch, scratch_size) >= 0 &&
+	bool ok = read_text(dirfd, "ip_local_reserved_ports", scratch, scratch_size) &&
 		  tw_ports_parse_reserved(scratch, out);
 	munmap(scratch, scratch_size);
 	return ok;
@@ -203,8 +186,8 @@ bool tw_pin_init(const struct tw_policy *p)
 		return tw_pin_active();
 
 	/* One path walk for both files: /proc/sys lookups are slow. */
-	int dirfd = open(PROC_IPV4, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	have_eph = read_text(dirfd, "ip_local_port_range", text, sizeof(text)) >= 0 &&
+	int dirfd = tw_procsys_open_dir("net/ipv4");
+	have_eph = read_text(dirfd, "ip_local_port_range", text, sizeof(text)) &&
 		   tw_ports_parse_range(text, &eph);
 	if (p->ports == TW_PORTS_ABOVE && !have_eph) {
 		tw_log(TW_LOG_ERROR, "TWSHIM_PORTS=above: cannot read %s/ip_local_port_range; "
@@ -223,8 +206,7 @@ bool tw_pin_init(const struct tw_policy *p)
 				"treated as reserved", PROC_IPV4);
 		}
 	}
-	if (dirfd >= 0)
-		libc_close(dirfd);
+	tw_procsys_close_dir(dirfd);
 	if (!usable_range)
 		return false;
 

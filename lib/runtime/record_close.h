@@ -10,6 +10,7 @@
 #define TWSHIM_RECORD_CLOSE_H
 
 #include <stdatomic.h>
+#include <stdio.h>
 
 #include "fdtable.h"
 
@@ -35,5 +36,18 @@ static inline void tw_fd_closing(int fd)
 	else if (flags)
 		atomic_store_explicit(&e->flags, 0, memory_order_relaxed);
 }
+
+/* The same for the other close paths an interposer sees. */
+/* fclose(stream): its fd, if it has one. */
+void tw_fd_before_fclose(FILE *stream);
+/* close_range(first, last, flags): only when the call will close fds
+ * (known flags, no CLOSE_RANGE_CLOEXEC, first <= last). */
+void tw_fd_before_close_range(unsigned first, unsigned last, int flags);
+/* closefrom(lowfd). */
+void tw_fd_before_closefrom(int lowfd);
+/* dup2/dup3(oldfd, newfd) is about to replace newfd: close it our way, but
+ * only if the call will really happen (a bad oldfd makes dup2 fail
+ * without closing newfd). */
+void tw_fd_before_replace(int oldfd, int newfd);
 
 #endif

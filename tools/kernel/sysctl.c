@@ -1,5 +1,6 @@
 /* twshim — sysctl reading (see sysctl.h). */
 #include "sysctl.h"
+#include "procsys.h"
 #include "twshim/ports.h"
 
 #include <errno.h>
@@ -24,27 +25,8 @@ unsigned tw_portset_count(const struct tw_portset *s, unsigned lo, unsigned hi)
 
 bool tw_sysctl_read(const char *name, char *buf, size_t len)
 {
-	char path[256];
-	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || len == 0) {
-		if (fd >= 0)
-			close(fd);
+	if (tw_procsys_read(name, buf, len) < 0)
 		return false;
-	}
-	size_t got = 0;
-	ssize_t n;
-	while (got < len - 1 && (n = read(fd, buf + got, len - 1 - got)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			close(fd);
-			return false;
-		}
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return true;
 }

@@ -25,8 +25,9 @@ static inline bool tw_portset_has(const struct tw_portset *s, unsigned port)
 bool tw_portset_parse(const char *s, struct tw_portset *out);
 unsigned tw_portset_count(const struct tw_portset *s, unsigned lo, unsigned hi);
 
-/* /proc/sys/<name> (e.g. "net/ipv4/tcp_tw_reuse"), trailing newline
- * removed.  Returns false when unreadable. */
+/* /proc/sys/<name> (e.g. "net/ipv4/tcp_tw_reuse") through the runtime's
+ * reader (lib/runtime/procsys.h), trailing newline removed, cut to len - 1
+ * bytes.  Returns false when unreadable. */
 bool tw_sysctl_read(const char *name, char *buf, size_t len);
 bool tw_sysctl_int(const char *name, long *out);
 bool tw_sysctl_port_range(unsigned *lo, unsigned *hi);

@@ -19,6 +19,7 @@
 #include "decide.h"
 #include "log.h"
 #include "pin.h"
+#include "procsys.h"
 #include "reuse.h"
 #include "supervise_internal.h"
 #include "twshim/ports.h"
@@ -74,16 +75,11 @@ static size_t pin_range_size(const struct tw_policy *p)
 {
 	struct tw_port_range eph, above;
 	char text[64] = "";
-	FILE *f;
 
 	if (p->ports == TW_PORTS_RANGE)
 		return (size_t)p->port_range.hi - p->port_range.lo + 1;
-	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
-	if (f) {
-		if (!fgets(text, sizeof(text), f))
-			text[0] = '\0';
-		fclose(f);
-	}
+	if (tw_procsys_read("net/ipv4/ip_local_port_range", text, sizeof(text)) < 0)
+		text[0] = '\0';
 	if (!tw_ports_parse_range(text, &eph) || !tw_ports_above(eph, &above))
 		return 1;
 	return (size_t)above.hi - above.lo + 1;
@@ -187,16 +183,13 @@ static bool program_set_linger(int fd, const struct tw_policy *p)
 		if (v < 0)
 			return true;
 		if (fin_timeout < 0) {
-			FILE *f = fopen("/proc/sys/net/ipv4/tcp_fin_timeout", "re");
 			char buf[32];
 			char *end = buf;
 			long t = 0;
 
-			if (f && fgets(buf, sizeof(buf), f))
+			if (tw_procsys_read("net/ipv4/tcp_fin_timeout", buf, sizeof(buf)) >= 0)
 				t = strtol(buf, &end, 10);
 			fin_timeout = end != buf && t > 0 && t <= INT_MAX ? (int)t : 0;
-			if (f)
-				fclose(f);
 		}
 		return tw_program_set_linger2(v, fin_timeout);
 	}
