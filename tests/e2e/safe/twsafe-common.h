@@ -1,4 +1,4 @@
-/* twsafe-common — small pieces shared by the safe-close test helpers. */
+/* twsafe-common — small pieces shared by the TWSHIM_LINGER=safe test helpers. */
 #ifndef TWSAFE_COMMON_H
 #define TWSAFE_COMMON_H
 

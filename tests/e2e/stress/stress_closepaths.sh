@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Stress: sockets closed through fclose(), close_range() and dup2() onto a
 # live fd, by 16 threads at once, under the library (safe linger, pinning,
-# reuse).  design.md: safe mode handles every close path an interposer can
-# see, so each path must end without TIME_WAIT (measured per path: each has
-# its own server port), with no byte lost, no failed connect, no fd leak.
+# reuse).  safe acts in the kernel at the socket's final release, whatever
+# the close path (doc/ARCHITECTURE.md), and every path the interposers see
+# must release its pinned port (lib/runtime/record_close.c), so each path
+# must end without TIME_WAIT (measured per path: each has its own server
+# port), with no byte lost, no failed connect, no fd leak.
 # shellcheck source=tests/e2e/lib_e2e.sh
 . "$TWE2E_LIB_SH"
 # shellcheck source=tests/e2e/stress/lib_stress.sh
