@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "client_record.h"
+#include "decide.h"
 #include "fdtable.h"
 #include "log.h"
 #include "procsys.h"
@@ -114,7 +115,7 @@ static void pin_after_fork_child(void)
 
 void tw_pin_defer_init(const struct tw_policy *p)
 {
-	if (!p || p->ports == TW_PORTS_OFF)
+	if (!p || !tw_policy_actions(p).pin)
 		return;
 	pin_policy = p;
 	atomic_store_explicit(&pin_state, PIN_LAZY, memory_order_release);
@@ -182,7 +183,7 @@ bool tw_pin_init(const struct tw_policy *p)
 	struct tw_port_range eph = { 0, 0 };
 	bool have_eph, usable_range = false;
 
-	if (tw_pin_active() || !p || p->ports == TW_PORTS_OFF)
+	if (tw_pin_active() || !p || !tw_policy_actions(p).pin)
 		return tw_pin_active();
 
 	/* One path walk for both files: /proc/sys lookups are slow. */
