@@ -22,7 +22,8 @@ int tw_bind(int fd, const struct sockaddr *addr, const struct sockaddr *copy, so
 	if (tw_bind_port(copy, len, &port) && port == 0) {
 		/* The program picks a source address and leaves the port to the
 		 * system: a client about to connect, whose port pinning picks. */
-		if (tw_pin_wanted() && !(flags & TW_FD_PROGRAM_NO_PORT) && tw_is_tcp_socket(fd))
+		if (tw_pin_wanted() && !(flags & TW_FD_PROGRAM_NO_PORT) &&
+		    ((flags & TW_FD_BORN_TCP) || tw_is_tcp_socket(fd)))
 			return tw_pin_bind_port0(fd, addr, len);
 		return libc_bind(fd, addr, len);
 	}
