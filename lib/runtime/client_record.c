@@ -40,6 +40,14 @@ void tw_fd_born_tcp_slow(int fd)
 	errno = saved;
 }
 
+void tw_fd_born_other_slow(int fd)
+{
+	int saved = errno;
+
+	drop_stale(fd);
+	errno = saved;
+}
+
 uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie)
 {
 	struct tw_fd_entry *e = tw_fd_peek(fd);

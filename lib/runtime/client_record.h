@@ -49,6 +49,19 @@ static inline void tw_fd_born_tcp(int fd)
 	}
 }
 
+/* fd was just made by socket() as anything else (UDP, a UNIX socket...):
+ * a record left there by a socket closed out of sight is dropped, so that
+ * the new socket is not taken for the old one (it may say TW_FD_BORN_TCP,
+ * which is trusted without a cookie). */
+void tw_fd_born_other_slow(int fd);
+static inline void tw_fd_born_other(int fd)
+{
+	struct tw_fd_entry *e = tw_fd_peek(fd);
+
+	if (e && atomic_load_explicit(&e->flags, memory_order_relaxed))
+		tw_fd_born_other_slow(fd);
+}
+
 /* The entry for fd's current socket, created if needed and named by its
  * cookie, for a flag about to be set; NULL if fd is not a socket or there is
  * no memory. */

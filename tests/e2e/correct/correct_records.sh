@@ -12,6 +12,13 @@
 # 2. Non-blocking clients call connect() twice per socket (EINPROGRESS, then
 #    0 or EISCONN): the summary counts 20 sockets, SO_LINGER set 20 times
 #    (it was 40 and 40).
+# 3. A TCP socket made by socket() is known from that call on, without its
+#    cookie; a UDP socket that then takes its number (the TCP socket closed
+#    with syscall(SYS_close)) must not inherit its record: connected to a
+#    selected destination, it keeps the port the kernel gives it (inside the
+#    ephemeral range) and no SO_LINGER, as without the library.  (Before the
+#    fix, after a TCP socket never connected: SO_LINGER set, and with
+#    pinning a port above the range.)
 
 # shellcheck source=tests/e2e/lib_e2e.sh
 . "$(dirname "$0")/../lib_e2e.sh"
@@ -64,5 +71,36 @@ assert_eq "non-blocking, safe + pinning: pinned" "$(tw_field "$summary" pinned)"
 assert_eq "non-blocking, safe + pinning: TCP_LINGER2 set (once per socket)" \
 	"$(tw_field "$summary" linger2_set)" 20
 tw_server_stop M
+
+# --- 3. a UDP socket on the number of a TCP socket closed out of sight ---------
+# The TCP socket connected first (-: its record says connected) or never (-n:
+# its record says only "made by socket() as TCP"); linger alone (connect,
+# then SO_LINGER) and with pinning (probe, bind, connect).
+tw_server_start U -p 7205 -m reply -t 60
+udp_case() { # NAME [ENV...] -- [-n]
+	local name=$1 env=() line
+	shift
+	while [[ $1 != -- ]]; do env+=("$1"); shift; done
+	shift
+	if ((${#env[@]})); then
+		env "${env[@]}" LD_PRELOAD="$TW_LIB" "$TW_CORRECT" udpafter "$@" 7205 >"$TW_TMP/udp.$name"
+	else
+		"$TW_CORRECT" udpafter "$@" 7205 >"$TW_TMP/udp.$name"
+	fi
+	line=$(cat "$TW_TMP/udp.$name")
+	tw_log "udpafter, $name: $line"
+	assert_eq "UDP on the number of a TCP socket closed out of sight ($name): same fd number" \
+		"$(tw_field "$line" samefd)" 1
+	assert_eq "UDP on the number of a TCP socket closed out of sight ($name): local port outside 40000-40009" \
+		"$(echo "port $(tw_field "$line" udp_port)" | ports_outside 40000 40009)" 0
+	assert_eq "UDP on the number of a TCP socket closed out of sight ($name): SO_LINGER on" \
+		"$(tw_field "$line" linger)" 0
+}
+udp_case "no library" -- -n
+udp_case "linger 0, TCP connected" TWSHIM_LINGER=0 --
+udp_case "linger 0, TCP never connected" TWSHIM_LINGER=0 -- -n
+udp_case "linger 0 + pinning, TCP connected" TWSHIM_LINGER=0 TWSHIM_PORTS=above --
+udp_case "linger 0 + pinning, TCP never connected" TWSHIM_LINGER=0 TWSHIM_PORTS=above -- -n
+tw_server_stop U
 
 tw_done

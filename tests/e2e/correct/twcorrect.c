@@ -15,6 +15,12 @@
  *       one socket: connect to A (send a line, read the reply), connect
  *       (AF_UNSPEC), connect to B, send a line, read the reply, close.  -r: A
  *       refuses (nothing listens), the same socket then goes to B.
+ *   twcorrect udpafter [-n] PORT
+ *       a TCP socket connects to 127.0.0.1:PORT (reads the reply; -n: made
+ *       but never connected) and is
+ *       closed with syscall(SYS_close); a UDP socket made next gets its fd
+ *       number and connects to the same address: "samefd=0|1 udp_port=P
+ *       linger=0|1" (the UDP socket's local port and SO_LINGER's l_onoff)
  *   twcorrect names
  *       bind(127.0.0.1:0), then the port as seen through getsockname() of the
  *       socket, of a dup(), in a fork()ed child, in an exec'd program
@@ -377,6 +383,34 @@ static int privs(void)
 	return 0;
 }
 
+/* ---- udpafter ---- */
+
+static int udpafter(bool tcp_connects, unsigned port)
+{
+	struct sockaddr_in a = lo(port);
+	int tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (tcp_fd < 0)
+		return perror("tcp socket"), 1;
+	if (tcp_connects) {
+		if (connect(tcp_fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+			return perror("tcp connect"), 1;
+		int e = line_exchange(tcp_fd, true);
+		if (e)
+			return fprintf(stderr, "tcp exchange: %s\n", ename(e)), 1;
+	}
+	syscall(SYS_close, tcp_fd);
+
+	int udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (udp_fd < 0 || connect(udp_fd, (struct sockaddr *)&a, sizeof(a)) != 0)
+		return perror("udp connect"), 1;
+	struct linger l = { 0, 0 };
+	socklen_t ll = sizeof(l);
+	if (getsockopt(udp_fd, SOL_SOCKET, SO_LINGER, &l, &ll) != 0)
+		return perror("getsockopt SO_LINGER"), 1;
+	printf("samefd=%d udp_port=%u linger=%d\n", udp_fd == tcp_fd, port_of(udp_fd), l.l_onoff);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "privs"))
@@ -393,12 +427,16 @@ int main(int argc, char **argv)
 		return conns(argc - 1, argv + 1);
 	if (argc >= 2 && !strcmp(argv[1], "reconnect"))
 		return reconnect(argc - 1, argv + 1);
+	if (argc == 3 && !strcmp(argv[1], "udpafter"))
+		return udpafter(true, (unsigned)strtoul(argv[2], NULL, 10));
+	if (argc == 4 && !strcmp(argv[1], "udpafter") && !strcmp(argv[2], "-n"))
+		return udpafter(false, (unsigned)strtoul(argv[3], NULL, 10));
 	if (argc == 2 && !strcmp(argv[1], "names"))
 		return names("/proc/self/exe");
 	if (argc == 3 && !strcmp(argv[1], "port")) {
 		printf("%u\n", port_of(atoi(argv[2])));
 		return 0;
 	}
-	fprintf(stderr, "usage: twcorrect badptr|conns|reconnect|names|port ...\n");
+	fprintf(stderr, "usage: twcorrect badptr|conns|reconnect|udpafter|names|port ...\n");
 	return 2;
 }
