@@ -27,8 +27,8 @@ typedef void (*any_fn)(void);
 
 struct real_slot {
 	const char *name;
-	bool lazy; /* resolved at its first call, not in the constructor */
 	_Atomic(any_fn) fn;
+	bool lazy; /* resolved at its first call, not in the constructor */
 	atomic_bool resolved;
 };
 
