@@ -10,23 +10,9 @@
 # source port pinned above the range — the same as for connect().  The
 # kernel's TCPFastOpenActive counter proves the fast-open path was taken.
 #
-# net.ipv4.tcp_rfc1337=1: a TIME_WAIT ignores RSTs.  Without it the count
-# without the library came out 7 about once in 150 runs under load: one
-# TIME_WAIT was killed by "TIME_WAIT assassination" (RFC 1337).  Seen with
-# tracepoints and a packet capture on lo (Linux 6.18): the server's pure
-# ACK of the client's FIN (seq = its FIN's seq, so built before the FIN)
-# and its FIN leave from different CPUs; loopback queues each packet on the
-# sending CPU's backlog, and when that CPU's softirq work waits in
-# ksoftirqd behind busy tasks, the ACK reaches the client after the FIN.
-# By then the client's last ACK has closed the server socket.  The client's
-# TIME_WAIT answers the stale ACK with a duplicate ACK, the listener answers
-# that with a RST (reason TCP_FLAGS) whose seq is exactly the TIME_WAIT's
-# rcv_nxt, and with tcp_rfc1337=0 that RST destroys the TIME_WAIT.  The
-# port is then free, so the kernel may hand it out again in the same run
-# (the client printed 40004 twice; no port range is large enough to help:
-# runs with 8 distinct ports and 7 TIME_WAIT were seen too).  The setting
-# changes nothing for the library's runs: LINGER=0 closes with a RST from
-# the client, which never enters TIME_WAIT.
+# The count without the library once came out 7 (about 1 run in 150 under
+# load): TIME_WAIT assassination, now prevented for every test by
+# tcp_rfc1337=1 in tw_netns_setup (lib_e2e.sh explains it).
 # Each run has its own server name, so a failure shows every server's
 # per-connection record (peer ports) rather than only the last one's.
 
@@ -37,7 +23,6 @@ tw_netns_enter "$@"
 . "$(dirname "$0")/lib_correct.sh"
 tw_need nstat
 sysctl -qw net.ipv4.tcp_fastopen=1027 || fail "cannot set net.ipv4.tcp_fastopen"
-sysctl -qw net.ipv4.tcp_rfc1337=1 || fail "cannot set net.ipv4.tcp_rfc1337"
 
 fastopen_active() {
 	nstat -az TcpExtTCPFastOpenActive | awk '$1 == "TcpExtTCPFastOpenActive" { print $2 }'
