@@ -33,6 +33,8 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 		 * done, and counted, once.  To another one (after
 		 * connect(AF_UNSPEC) or a failed attempt) the old destination's
 		 * actions are undone and the new one gets its own plan. */
+		if (op->reuse_set)
+			tw_pin_undo_reuse(fd); /* another thread connected it meanwhile */
 		if (atomic_load_explicit(&e->pin_key, memory_order_relaxed) == key) {
 			errno = saved;
 			return op->call(fd, op);
@@ -51,6 +53,9 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	bool linger2_first = plan.set_linger && linger2;
 	bool linger_set = linger2_first && tw_set_linger2_if_tcp(fd);
 	bool acts_now = plan.set_linger || plan.pin;
+	bool pinning = plan.pin && !(flags & TW_FD_PROGRAM_NO_PORT);
+	if (op->reuse_set && !(pinning && plan.selected))
+		tw_pin_undo_reuse(fd);
 	if (!plan.selected ||
 	    (linger2_first ? !linger_set
 			   : acts_now && !(flags & TW_FD_BORN_TCP) && !tw_is_tcp_socket(fd))) {
@@ -72,9 +77,9 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 		tw_stat_inc(TW_ST_LINGER_KEPT);
 
 	struct tw_pin_ticket ticket = { false, 0, 0 };
-	bool pinning = plan.pin && !(flags & TW_FD_PROGRAM_NO_PORT);
 	if (pinning)
-		tw_pin_before_connect_key(fd, dst, key, (flags & TW_FD_DEFERRED_PORT) != 0, &ticket);
+		tw_pin_before_connect_key(fd, dst, key, (flags & TW_FD_DEFERRED_PORT) != 0,
+					  op->reuse_set, &ticket);
 
 	errno = saved;
 	ssize_t rc = op->call(fd, op);
@@ -166,13 +171,19 @@ static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 		if (!(flags & TW_FD_CONNECTED))
 			return connect_then_linger(fd, addr, len, flags, e, cookie);
 	}
-	/* The destination is read only through tw_copy_from_caller(): a bad
-	 * pointer goes to the kernel untouched and gets its EFAULT.  Shorter
-	 * than a sockaddr_in is never an IPv4/IPv6 connect the kernel accepts. */
-	if (!tw_copy_from_caller(&dst, addr, len) ||
-	    (dst.sa.sa_family != AF_INET && dst.sa.sa_family != AF_INET6))
-		return libc_connect(fd, addr, len);
+	/* The destination is read only through the kernel (tw_pin_read_dst) or
+	 * tw_copy_from_caller(): a bad pointer goes to the kernel untouched and
+	 * gets its EFAULT.  Shorter than a sockaddr_in is never an IPv4/IPv6
+	 * connect the kernel accepts. */
 	struct tw_connect_op op = { .call = real_connect, .a = addr, .alen = len };
+	enum tw_pin_dst read = tw_pin_wanted() ? tw_pin_read_dst(fd, addr, len, &dst)
+					       : TW_PIN_DST_UNREAD;
+	if (read == TW_PIN_DST_PASS ||
+	    (read == TW_PIN_DST_UNREAD &&
+	     (!tw_copy_from_caller(&dst, addr, len) ||
+	      (dst.sa.sa_family != AF_INET && dst.sa.sa_family != AF_INET6))))
+		return libc_connect(fd, addr, len);
+	op.reuse_set = read == TW_PIN_DST_REUSE_SET;
 	return (int)tw_client_connect(fd, &dst.sa, len, &op);
 }
 

@@ -40,6 +40,7 @@ struct tw_connect_op {
 	size_t n;
 	int flags;
 	socklen_t alen;
+	bool reuse_set; /* SO_REUSEADDR set by tw_pin_read_dst() (see pin.h) */
 };
 
 /* The client-socket policy around one connecting call: identity check

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "callermem.h"
 #include "client_record.h"
 #include "decide.h"
 #include "fdtable.h"
@@ -361,36 +362,84 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 
 /* ---- connect ---- */
 
+enum tw_pin_dst tw_pin_read_dst(int fd, const struct sockaddr *dst, socklen_t len, void *out)
+{
+	const uint32_t known = TW_FD_BORN_TCP | TW_FD_CONNECTED | TW_FD_PROGRAM_REUSEADDR |
+			       TW_FD_PROGRAM_NO_PORT | TW_FD_DEFERRED_PORT;
+	if ((fd_flags(fd) & known) != TW_FD_BORN_TCP || !tw_pin_ready())
+		return TW_PIN_DST_UNREAD;
+
+	int saved = errno;
+	enum tw_pin_dst r = TW_PIN_DST_UNREAD;
+	/* The option's int is the sockaddr's first 4 bytes (len >= 16). */
+	if (libc_setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, dst, sizeof(int)) != 0) {
+		r = errno == EFAULT ? TW_PIN_DST_PASS : TW_PIN_DST_UNREAD;
+		goto out;
+	}
+	/* That read proved the first page readable; a sockaddr running onto
+	 * the next page (rare) is probed there too. */
+	bool one_page = ((uintptr_t)dst & 4095u) + len <= 4096u;
+	if (one_page)
+		memcpy(out, dst, len);
+	const struct sockaddr *sa = out;
+	if ((one_page || tw_copy_from_caller(out, dst, len)) &&
+	    (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)) {
+		r = TW_PIN_DST_REUSE_SET;
+		goto out;
+	}
+	tw_pin_undo_reuse(fd);
+	r = TW_PIN_DST_PASS;
+out:
+	errno = saved;
+	return r;
+}
+
+void tw_pin_undo_reuse(int fd)
+{
+	int saved = errno;
+	tw_pin_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 0);
+	errno = saved;
+}
+
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len, bool deferred,
 			   struct tw_pin_ticket *t)
 {
-	tw_pin_before_connect_key(fd, dst, tw_dest_key(dst, len), deferred, t);
+	tw_pin_before_connect_key(fd, dst, tw_dest_key(dst, len), deferred, false, t);
 }
 
 void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key, bool deferred,
-			       struct tw_pin_ticket *t)
+			       bool reuse_set, struct tw_pin_ticket *t)
 {
 	t->active = false;
 	t->port = 0;
 	t->key = 0;
-	if (!tw_pin_ready() || key == 0)
+	if (!tw_pin_ready() || key == 0) {
+		if (reuse_set)
+			tw_pin_undo_reuse(fd);
 		return;
+	}
 
 	int saved = errno;
 	uint32_t flags = fd_flags(fd);
 	union tw_sockaddr local;
 	socklen_t llen;
 
-	if (flags & TW_FD_PROGRAM_NO_PORT)
+	if (flags & TW_FD_PROGRAM_NO_PORT) {
+		if (reuse_set)
+			tw_pin_undo_reuse(fd);
 		goto out; /* the program manages its own port allocation */
+	}
 	if (deferred) {
 		/* The program bound ADDR:0 (IP_BIND_ADDRESS_NO_PORT underneath):
 		 * keep ADDR, choose the port now. */
 		llen = sizeof(local);
 		if (libc_getsockname(fd, &local.sa, &llen) != 0 ||
 		    (local.sa.sa_family != AF_INET && local.sa.sa_family != AF_INET6) ||
-		    sa_port(&local) != 0)
+		    sa_port(&local) != 0) {
+			if (reuse_set)
+				tw_pin_undo_reuse(fd);
 			goto out;
+		}
 	} else {
 		llen = sa_wildcard(&local, dst->sa_family);
 	}
@@ -398,8 +447,8 @@ void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key,
 	/* A TIME_WAIT left on a pinned port keeps its socket's reuse flag:
 	 * every socket bound in the range needs SO_REUSEADDR for the next
 	 * bind there to succeed.  The program's own setting wins. */
-	bool set_reuse = !(flags & TW_FD_PROGRAM_REUSEADDR);
-	if (set_reuse && tw_pin_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0) {
+	bool set_reuse = reuse_set || !(flags & TW_FD_PROGRAM_REUSEADDR);
+	if (set_reuse && !reuse_set && tw_pin_set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) != 0) {
 		tw_stat_inc(TW_ST_SIDE_FAILURES);
 		tw_warn("fd %d: setting SO_REUSEADDR failed (errno %d); source port not pinned", fd,
 			errno);

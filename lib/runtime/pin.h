@@ -35,6 +35,26 @@ bool tw_pin_wanted(void);
 /* Active, setting it up now if it was deferred (once per process). */
 bool tw_pin_ready(void);
 
+/* Reading connect()'s destination for a pinned connect, without a probe.
+ * Pinning sets SO_REUSEADDR = 1 before its bind anyway; that system call
+ * can read the caller's pointer for us: its int is taken from the first 4
+ * bytes of the sockaddr (family and port, never 0 for AF_INET/AF_INET6),
+ * so a pointer the program cannot read gets EFAULT with nothing set, and
+ * one it can is then safe to copy.  Only for a socket the library saw made
+ * as TCP, not connected or bound through the library before, whose
+ * SO_REUSEADDR the program has not set itself. */
+enum tw_pin_dst {
+	TW_PIN_DST_UNREAD,    /* not applicable: read it some other way */
+	TW_PIN_DST_PASS,      /* unreadable or not AF_INET/AF_INET6: nothing set,
+			       * pass the call to the kernel untouched */
+	TW_PIN_DST_REUSE_SET, /* *out holds it; SO_REUSEADDR is now 1: pass
+			       * reuse_set to tw_pin_before_connect_key(), or
+			       * undo it with tw_pin_undo_reuse() */
+};
+enum tw_pin_dst tw_pin_read_dst(int fd, const struct sockaddr *dst, socklen_t len, void *out);
+/* SO_REUSEADDR back to 0 after TW_PIN_DST_REUSE_SET was not used. */
+void tw_pin_undo_reuse(int fd);
+
 /* Before the real connect of a selected client TCP socket: if the program
  * has not bound it, set SO_REUSEADDR and bind it to a pinned port of the
  * destination's family (keeping an address the program bound with port 0
@@ -42,9 +62,10 @@ bool tw_pin_ready(void);
  * socket as it was (or unbound) and t->active false. */
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len,
 			   bool deferred, struct tw_pin_ticket *t);
-/* The same with the destination's tw_dest_key() already computed. */
+/* The same with the destination's tw_dest_key() already computed; reuse_set:
+ * SO_REUSEADDR is 1 already (tw_pin_read_dst), on failure it is undone. */
 void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key,
-			       bool deferred, struct tw_pin_ticket *t);
+			       bool deferred, bool reuse_set, struct tw_pin_ticket *t);
 
 struct tw_connect_op;
 

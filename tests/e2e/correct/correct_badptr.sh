@@ -5,7 +5,9 @@
 # (connect, __connect, bind, setsockopt, getsockname, sendto and sendmsg with
 # MSG_FASTOPEN and without, fcntl/fcntl64, posix_spawn, execve, execv,
 # execvp, execvpe, fexecve, sigaction, fclose) with NULL, (void *)8 and a PROT_NONE
-# page, each in its own child, and prints the result and errno or the
+# page, and a sockaddr whose first 8 bytes are readable and the rest on a
+# PROT_NONE page (pinning reads the destination through its own
+# SO_REUSEADDR call: the kernel checks only the first bytes there), each in its own child, and prints the result and errno or the
 # signal.  The functions without pointer arguments (close, dup*, listen,
 # close_range...) have nothing to test here.  The output with the library —
 # loaded with every feature off, and with every feature on — must be
@@ -34,6 +36,10 @@ assert_eq "EFAULT from connect((void *)8) without the library" \
 	"$(grep -c '^connect16/eight rc=-1 errno=EFAULT$' "$TW_TMP/plain")" 1
 assert_eq "EFAULT from bind(PROT_NONE) without the library" \
 	"$(grep -c '^bind16/protnone rc=-1 errno=EFAULT$' "$TW_TMP/plain")" 1
+assert_eq "EFAULT from connect(straddling a PROT_NONE page) without the library" \
+	"$(grep -c '^connect16/straddle rc=-1 errno=EFAULT$' "$TW_TMP/plain")" 1
+assert_eq "SO_REUSEADDR still 0 after connect(straddle) without the library" \
+	"$(grep -c '^connect16_reuseaddr/straddle rc=0 errno=0$' "$TW_TMP/plain")" 1
 
 for cfg in "" "TWSHIM_LINGER=0 TWSHIM_PORTS=above TWSHIM_REUSEADDR=1 TWSHIM_REUSEPORT=1" \
 	"TWSHIM_LINGER=safe TWSHIM_PORTS=above TWSHIM_REUSEADDR=1 TWSHIM_REUSEPORT=1 TWSHIM_LOG=debug TWSHIM_STATS_SIGNAL=USR1" \

@@ -102,6 +102,14 @@ static void badptr_cases(const char *label, void *p)
 	pid_t pid;
 
 	CALL("connect16", connect(tcp(), p, 16));
+	/* the failed connect left the socket's options as they were */
+	CALL("connect16_reuseaddr", ({
+		     int s = tcp(), v = -1;
+		     socklen_t vl = sizeof(v);
+		     connect(s, p, 16);
+		     getsockopt(s, SOL_SOCKET, SO_REUSEADDR, &v, &vl);
+		     v;
+	     }));
 	CALL("connect28", connect(tcp(), p, 28));
 	CALL("connect128", connect(tcp(), p, 128));
 	CALL("__connect16", __connect(tcp(), p, 16));
@@ -163,6 +171,14 @@ static int badptr(void)
 	badptr_cases("null", NULL);
 	badptr_cases("eight", (void *)8);
 	badptr_cases("protnone", none);
+	/* A readable start (family, port and address of 127.0.0.1:9) running
+	 * onto a PROT_NONE page: the kernel reads the whole sockaddr. */
+	char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (two == MAP_FAILED || mprotect(two + 4096, 4096, PROT_NONE) != 0)
+		return perror("mmap"), 2;
+	struct sockaddr_in start = lo(9);
+	memcpy(two + 4096 - 8, &start, 8);
+	badptr_cases("straddle", two + 4096 - 8);
 	return 0;
 }
 
