@@ -19,7 +19,8 @@ enum tw_fd_flag {
 	TW_FD_PROGRAM_LINGER2 = 1u << 0,  /* the program set TCP_LINGER2 itself */
 	TW_FD_PINNED = 1u << 1,           /* holds a (port, destination) reservation */
 	TW_FD_PROGRAM_LINGER = 1u << 2,   /* the program set SO_LINGER itself */
-	TW_FD_PROGRAM_REUSEADDR = 1u << 3,/* the program set SO_REUSEADDR itself */
+	TW_FD_PROGRAM_REUSEADDR = 1u << 3,/* the program set SO_REUSEADDR itself (or
+					   * TWSHIM_REUSEADDR did, at its bind) */
 	TW_FD_PROGRAM_REUSEPORT = 1u << 4,/* the program set SO_REUSEPORT itself */
 	TW_FD_DUPED = 1u << 5,            /* another fd of this process may share the socket */
 	TW_FD_DEFERRED_PORT = 1u << 7,    /* program bound ADDR:0; port chosen at connect */

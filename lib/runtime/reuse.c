@@ -18,6 +18,12 @@ static void set_flag_option(int fd, int name, const char *what)
 	int one = 1;
 	if (libc_setsockopt(fd, SOL_SOCKET, name, &one, sizeof(one)) == 0) {
 		tw_debug("fd %d: %s set before bind", fd, what);
+		/* Set for the program, kept as if it had set it: pinning must
+		 * not take it back (pin.h). */
+		struct tw_fd_entry *e = name == SO_REUSEADDR ? tw_fd_claim(fd) : NULL;
+		if (e)
+			atomic_fetch_or_explicit(&e->flags, TW_FD_PROGRAM_REUSEADDR,
+						 memory_order_relaxed);
 	} else {
 		tw_stat_inc(TW_ST_SIDE_FAILURES);
 		tw_warn("fd %d: setting %s failed (errno %d); bind goes ahead without it", fd, what, errno);

@@ -48,6 +48,36 @@ assert_eq "second bind(ADDR:0), without" "$(tw_field "$plain" second)" EINVAL
 assert_eq "second bind(ADDR:0), pinned" "$(tw_field "$pin" second)" EINVAL
 assert_gt "getsockname after bind(ADDR:0), pinned: a real port" "$(tw_field "$pin" port0)" 0
 
+# --- SO_REUSEADDR is what the program (or TWSHIM_REUSEADDR) left -------------------------
+# A pinned connect reads its destination through its own SO_REUSEADDR call
+# (pin.h) and takes the option back when it does not pin: never past what
+# the program or TWSHIM_REUSEADDR set at a bind.  Each socket connects to a
+# listener of the same process, once to an excluded destination.
+reuse='
+import socket, sys
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 7010)); l.listen(8)
+def after(bind_port, dest_port):
+    s = socket.socket()
+    if bind_port: s.bind(("127.0.0.1", bind_port))
+    try: s.connect(("127.0.0.1", dest_port))
+    except OSError: pass
+    return s.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR)
+print("bound_excluded=%d bound=%d fresh_excluded=%d" % (after(7011, 7009), after(7012, 7010), after(0, 7009)))'
+reuse_line() { env TWSHIM_EXCLUDE='*:7009' "$@" python3 -c "$reuse"; }
+plain=$(reuse_line)
+server=$(reuse_line TWSHIM_REUSEADDR=1 LD_PRELOAD="$TW_LIB")
+both=$(reuse_line TWSHIM_REUSEADDR=1 TWSHIM_PORTS=$RANGE LD_PRELOAD="$TW_LIB")
+pin=$(reuse_line TWSHIM_PORTS=$RANGE LD_PRELOAD="$TW_LIB")
+tw_log "SO_REUSEADDR after connect: without: $plain; REUSEADDR=1: $server; and pinned: $both; pinned: $pin"
+assert_eq "SO_REUSEADDR after connect, without the library" "$plain" \
+	"bound_excluded=0 bound=0 fresh_excluded=0"
+assert_eq "SO_REUSEADDR after connect, TWSHIM_REUSEADDR=1 (set at the binds)" "$server" \
+	"bound_excluded=1 bound=1 fresh_excluded=0"
+assert_eq "SO_REUSEADDR after connect, TWSHIM_REUSEADDR=1 and pinned: as without pinning" \
+	"$both" "$server"
+assert_eq "SO_REUSEADDR after connect, pinned: as without the library" "$pin" "$plain"
+
 # --- python socketserver on port 0 ------------------------------------------------------
 mkfifo "$TW_TMP/ss.ready" || fail mkfifo
 pinned python3 -c '
