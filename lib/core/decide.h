@@ -13,9 +13,10 @@
  * socket refuses it), which must come before any bind; and a pinned bind
  * that finds no port leaves the socket as the unpinned path would, with
  * its linger (pin_replace.c carries both options to a replacement
- * socket).  Without pinning, the connect hook may set SO_LINGER (0/N)
- * just after the call instead (it acts at close either way); the
- * supervisor acts only before the call it lets continue. */
+ * socket).  Without pinning, the connect hook may set the linger just
+ * after the call instead (it acts at close either way; for safe only on a
+ * socket known as TCP from socket()); the supervisor acts only before the
+ * call it lets continue. */
 #ifndef TWSHIM_DECIDE_H
 #define TWSHIM_DECIDE_H
 

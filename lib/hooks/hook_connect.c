@@ -108,14 +108,18 @@ union dst_copy {
 	struct sockaddr_storage ss;
 };
 
-/* SO_LINGER without pinning, on a socket not connected before: nothing has
- * to happen before the call (SO_LINGER acts at close, set before or after
- * connect alike), so the call comes first and the destination is read once
- * the kernel has read it: no probe of the caller's pointer.  Same plan,
- * counters and record as tw_client_connect(). */
+/* Linger without pinning, on a socket not connected before: nothing has to
+ * happen before the call (SO_LINGER and TCP_LINGER2 act at close, set before
+ * or after connect alike), so the call comes first and the destination is
+ * read once the kernel has read it: no probe of the caller's pointer.  For
+ * safe only on a socket known as TCP from socket() (elsewhere setting
+ * TCP_LINGER2 first is the TCP test).  Same plan, counters and record as
+ * tw_client_connect(). */
 static int connect_then_linger(int fd, const struct sockaddr *addr, socklen_t len,
 			       uint32_t flags, struct tw_fd_entry *e, uint64_t cookie)
 {
+	bool linger2 = tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_TCP_LINGER2;
+	uint32_t own = linger2 ? TW_FD_PROGRAM_LINGER2 : TW_FD_PROGRAM_LINGER;
 	int saved = errno;
 	int rc = libc_connect(fd, addr, len);
 	int err = rc == 0 ? saved : errno;
@@ -134,7 +138,7 @@ static int connect_then_linger(int fd, const struct sockaddr *addr, socklen_t le
 		return rc;
 	}
 	struct tw_connect_plan plan = tw_plan_connect(&tw_rt.policy, false, &dst.sa, len,
-						      (flags & TW_FD_PROGRAM_LINGER) != 0);
+						      (flags & own) != 0);
 	if (!plan.selected ||
 	    (plan.set_linger && !(flags & TW_FD_BORN_TCP) && !tw_is_tcp_socket(fd))) {
 		if (rc >= 0 || (err != EALREADY && err != EISCONN))
@@ -144,7 +148,7 @@ static int connect_then_linger(int fd, const struct sockaddr *addr, socklen_t le
 	}
 	tw_stat_inc(TW_ST_CONNECTS);
 	tw_stat_inc(TW_ST_MATCHED);
-	if (!plan.set_linger && (flags & TW_FD_PROGRAM_LINGER))
+	if (!plan.set_linger && (flags & own))
 		tw_stat_inc(TW_ST_LINGER_KEPT);
 	/* Failed for good: nothing was set, nothing to record or undo. */
 	if (rc >= 0 || tw_connect_pending_or_done(-1, err)) {
@@ -164,11 +168,12 @@ static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!tw_active() || !tw_rt.client_actions || len < sizeof(struct sockaddr_in) ||
 	    len > sizeof(dst))
 		return libc_connect(fd, addr, len);
-	if (!tw_pin_wanted() && tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_SO_LINGER) {
+	if (!tw_pin_wanted()) {
 		struct tw_fd_entry *e;
 		uint64_t cookie;
 		uint32_t flags = tw_fd_current(fd, &e, &cookie);
-		if (!(flags & TW_FD_CONNECTED))
+		bool linger2 = tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_TCP_LINGER2;
+		if (!(flags & TW_FD_CONNECTED) && (!linger2 || (flags & TW_FD_BORN_TCP)))
 			return connect_then_linger(fd, addr, len, flags, e, cookie);
 	}
 	/* The destination is read only through the kernel (tw_pin_read_dst) or

@@ -6,11 +6,13 @@
 #    of its own: no getsockopt (the socket is known as TCP from socket(), its
 #    record needs no SO_COOKIE), no rt_sigprocmask probe of the destination
 #    pointer (read after the kernel read it).
-# 2. TWSHIM_PORTS=above: SO_REUSEADDR and the bind per connect and nothing
+# 2. TWSHIM_LINGER=safe: the same with one setsockopt(TCP_LINGER2) instead.
+# 3. TWSHIM_PORTS=above: SO_REUSEADDR and the bind per connect and nothing
 #    else: the destination, needed before the bind, is read through the
 #    SO_REUSEADDR call itself (pin.h), no probe, no getsockopt.
 # Before issue 20 each connect made two getsockopt and a probe more; the
-# pinned connect kept its probe until the SO_REUSEADDR read.
+# pinned connect kept its probe until the SO_REUSEADDR read, safe until it
+# set TCP_LINGER2 after the connect too.
 
 # shellcheck source=tests/e2e/lib_e2e.sh
 . "$(dirname "$0")/../lib_e2e.sh"
@@ -39,6 +41,14 @@ assert_eq "linger 0: getsockopt" "$(count "$TW_TMP/l0" 'getsockopt\(')" 0
 assert_eq "linger 0: destination probes (rt_sigprocmask EINVAL)" \
 	"$(count "$TW_TMP/l0" 'rt_sigprocmask\(.*EINVAL')" 0
 assert_eq "linger 0: binds" "$(count "$TW_TMP/l0" '^[0-9]+ +bind\(')" 0
+
+traced "$TW_TMP/safe" TWSHIM_LINGER=safe
+assert_eq "safe: connections" "$(tail -n 1 "$TW_TMP/safe.client")" "ok=5 failed=0"
+assert_eq "safe: setsockopt(TCP_LINGER2)" "$(count "$TW_TMP/safe" 'setsockopt\(.*TCP_LINGER2')" 5
+assert_eq "safe: getsockopt" "$(count "$TW_TMP/safe" 'getsockopt\(')" 0
+assert_eq "safe: destination probes (rt_sigprocmask EINVAL)" \
+	"$(count "$TW_TMP/safe" 'rt_sigprocmask\(.*EINVAL')" 0
+assert_eq "safe: binds" "$(count "$TW_TMP/safe" '^[0-9]+ +bind\(')" 0
 
 traced "$TW_TMP/pin" TWSHIM_PORTS=above
 assert_eq "pinned: connections" "$(tail -n 1 "$TW_TMP/pin.client")" "ok=5 failed=0"
