@@ -14,6 +14,7 @@
  *
  * WORK is a comma list of what a side does itself before connect:
  *   linger      SO_LINGER {1,0}
+ *   linger2     TCP_LINGER2 -1 (what TWSHIM_LINGER=safe sets)
  *   bind        SO_REUSEADDR, then bind to the next port of LO-HI
  *   portrange   IP_LOCAL_PORT_RANGE LO-HI (Linux >= 6.3; the kernel picks)
  * or "none".  Run once with the library and the same WORK given to both
@@ -23,6 +24,7 @@
  * added_us, the median over neighbouring batch pairs of B - A. */
 #include <dlfcn.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include "bench_util.h"
 
@@ -30,7 +32,7 @@
 #define IP_LOCAL_PORT_RANGE 51
 #endif
 
-enum { W_LINGER = 1, W_BIND = 2, W_PORTRANGE = 4 };
+enum { W_LINGER = 1, W_BIND = 2, W_PORTRANGE = 4, W_LINGER2 = 8 };
 
 struct calls {
 	int (*socket)(int, int, int);
@@ -81,12 +83,14 @@ static unsigned parse_work(const char *s)
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (!strcmp(tok, "linger"))
 			w |= W_LINGER;
+		else if (!strcmp(tok, "linger2"))
+			w |= W_LINGER2;
 		else if (!strcmp(tok, "bind"))
 			w |= W_BIND;
 		else if (!strcmp(tok, "portrange"))
 			w |= W_PORTRANGE;
 		else if (strcmp(tok, "none"))
-			bench_die("unknown work '%s' (linger, bind, portrange, none)", tok);
+			bench_die("unknown work '%s' (linger, linger2, bind, portrange, none)", tok);
 	}
 	return w;
 }
@@ -102,6 +106,11 @@ static void cycle(const struct calls *c, unsigned work)
 		struct linger lg = { 1, 0 };
 		if (c->setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
 			bench_die("SO_LINGER");
+	}
+	if (work & W_LINGER2) {
+		int v = -1;
+		if (c->setsockopt(s, IPPROTO_TCP, TCP_LINGER2, &v, sizeof(v)) != 0)
+			bench_die("TCP_LINGER2");
 	}
 	if (work & W_PORTRANGE) {
 		uint32_t r = lo | (uint32_t)hi << 16;
