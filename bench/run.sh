@@ -658,7 +658,7 @@ bench/run.sh               # as root; or: meson test --benchmark -C <builddir>
 The script builds what it needs with meson (\`build-bench\`, \`--buildtype=release\`, unless
 \`TWBENCH_BUILDDIR\` names another build directory), re-executes itself in a private network
 namespace (\`unshare -n\`, loopback only), prints the table below and rewrites this file. It takes
-about 6 minutes on 2 cores and always exits 0: these are benchmarks, not tests. Run it on a quiet
+about 9 minutes on 2 cores and always exits 0: these are benchmarks, not tests. Run it on a quiet
 machine: the report records the load average before and after.
 
 Method. Every per-call figure is measured **inside one process** (in-process A/B): batches of
