@@ -54,11 +54,13 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 	bool linger_set = linger2_first && tw_set_linger2_if_tcp(fd);
 	bool acts_now = plan.set_linger || plan.pin;
 	bool pinning = plan.pin && !(flags & TW_FD_PROGRAM_NO_PORT);
-	if (op->reuse_set && !(pinning && plan.selected))
+	bool left_alone = !plan.selected ||
+			  (linger2_first ? !linger_set
+					 : acts_now && !(flags & TW_FD_BORN_TCP) &&
+						   !tw_is_tcp_socket(fd));
+	if (op->reuse_set && (left_alone || !pinning))
 		tw_pin_undo_reuse(fd);
-	if (!plan.selected ||
-	    (linger2_first ? !linger_set
-			   : acts_now && !(flags & TW_FD_BORN_TCP) && !tw_is_tcp_socket(fd))) {
+	if (left_alone) {
 		/* No record for sockets left alone (no system call for them):
 		 * a repeat is known only by its answer. */
 		errno = saved;

@@ -41,8 +41,8 @@ bool tw_pin_ready(void);
  * bytes of the sockaddr (family and port, never 0 for AF_INET/AF_INET6),
  * so a pointer the program cannot read gets EFAULT with nothing set, and
  * one it can is then safe to copy.  Only for a socket the library saw made
- * as TCP, not connected or bound through the library before, whose
- * SO_REUSEADDR the program has not set itself. */
+ * as TCP, not connected through the library before, whose SO_REUSEADDR
+ * neither the program nor TWSHIM_REUSEADDR has set. */
 enum tw_pin_dst {
 	TW_PIN_DST_UNREAD,    /* not applicable: read it some other way */
 	TW_PIN_DST_PASS,      /* unreadable or not AF_INET/AF_INET6: nothing set,
