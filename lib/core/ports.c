@@ -245,10 +245,11 @@ static uint32_t probe_limit(const struct tw_pair_table *t)
 	return t->mask + 1u < TW_PAIR_MAX_PROBE ? t->mask + 1u : TW_PAIR_MAX_PROBE;
 }
 
-/* Is word present in its probe sequence other than at slot skip? */
-static bool pair_present(const struct tw_pair_table *t, uint64_t word, uint32_t skip)
+/* Is word present in its probe sequence (from home) other than at slot skip? */
+static bool pair_present(const struct tw_pair_table *t, uint64_t word, uint32_t home,
+			 uint32_t skip)
 {
-	uint32_t home = pair_home(t, word), limit = probe_limit(t);
+	uint32_t limit = probe_limit(t);
 
 	for (uint32_t i = 0; i < limit; i++) {
 		uint32_t idx = (home + i) & t->mask;
@@ -296,7 +297,7 @@ enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint
 		/* Two reservers of the same pair may have picked different free
 		 * slots (a release in between).  Both CAS, then both look for the
 		 * other (seq_cst): at least one sees it and backs off. */
-		if (pair_present(t, word, free_idx)) {
+		if (pair_present(t, word, home, free_idx)) {
 			atomic_store(&t->slots[free_idx], SLOT_TOMB);
 			return TW_PAIR_BUSY;
 		}
@@ -323,5 +324,6 @@ bool tw_pair_release(struct tw_pair_table *t, uint16_t port, uint64_t key)
 
 bool tw_pair_held(const struct tw_pair_table *t, uint16_t port, uint64_t key)
 {
-	return pair_present(t, pair_word(port, key), UINT32_MAX);
+	uint64_t word = pair_word(port, key);
+	return pair_present(t, word, pair_home(t, word), UINT32_MAX);
 }

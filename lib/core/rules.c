@@ -261,19 +261,29 @@ struct dest {
 	uint16_t port;    /* host byte order */
 };
 
-static bool dest_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct dest *d)
+/* AF_INET or AF_INET6 if sa is one of those, long enough to decode; else 0. */
+static sa_family_t ip_family(const struct sockaddr *sa, socklen_t len)
 {
 	sa_family_t family;
 
 	if (!sa || len < (socklen_t)sizeof(family))
-		return false;
+		return 0;
 	memcpy(&family, (const char *)sa + offsetof(struct sockaddr, sa_family), sizeof(family));
+	if (family == AF_INET)
+		return len >= (socklen_t)sizeof(struct sockaddr_in) ? AF_INET : 0;
+	if (family == AF_INET6)
+		return len >= (socklen_t)sizeof(struct sockaddr_in6) ? AF_INET6 : 0;
+	return 0;
+}
+
+static bool dest_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct dest *d)
+{
+	sa_family_t family = ip_family(sa, len);
+
 	memset(d, 0, sizeof(*d));
 	if (family == AF_INET) {
 		struct sockaddr_in sin;
 
-		if (len < (socklen_t)sizeof(sin))
-			return false;
 		memcpy(&sin, sa, sizeof(sin));
 		d->family = AF_INET;
 		memcpy(d->addr, &sin.sin_addr, 4);
@@ -283,8 +293,6 @@ static bool dest_from_sockaddr(const struct sockaddr *sa, socklen_t len, struct 
 	if (family == AF_INET6) {
 		struct sockaddr_in6 sin6;
 
-		if (len < (socklen_t)sizeof(sin6))
-			return false;
 		memcpy(&sin6, sa, sizeof(sin6));
 		d->port = ntohs(sin6.sin6_port);
 		if (IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr)) {
@@ -362,6 +370,8 @@ bool tw_policy_selects(const struct tw_policy *p, const struct sockaddr *sa, soc
 {
 	struct dest d;
 
+	if (!p->has_match && p->exclude.n == 0)
+		return ip_family(sa, len) != 0; /* no rules, the usual case */
 	if (!dest_from_sockaddr(sa, len, &d))
 		return false;
 	if (p->has_match && !match_dest(&p->match, &d))

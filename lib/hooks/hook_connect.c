@@ -19,13 +19,13 @@
 #include "twshim/ports.h"
 
 ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
-			  const struct tw_connect_op *op)
+			  const struct tw_connect_op *op, struct tw_fd_seen seen)
 {
 	int saved = errno;
 	uint64_t key = tw_dest_key(dst, len);
-	struct tw_fd_entry *e;
-	uint64_t cookie;
-	uint32_t flags = tw_fd_current(fd, &e, &cookie);
+	struct tw_fd_entry *e = seen.e;
+	uint64_t cookie = seen.cookie;
+	uint32_t flags = seen.flags;
 
 	if (flags & TW_FD_CONNECTED) {
 		/* The same socket again.  To the same destination it is a repeated
@@ -80,8 +80,7 @@ ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
 
 	struct tw_pin_ticket ticket = { false, 0, 0 };
 	if (pinning)
-		tw_pin_before_connect_key(fd, dst, key, (flags & TW_FD_DEFERRED_PORT) != 0,
-					  op->reuse_set, &ticket);
+		tw_pin_before_connect_key(fd, flags, dst, key, op->reuse_set, &ticket);
 
 	errno = saved;
 	ssize_t rc = op->call(fd, op);
@@ -118,8 +117,9 @@ union dst_copy {
  * TCP_LINGER2 first is the TCP test).  Same plan, counters and record as
  * tw_client_connect(). */
 static int connect_then_linger(int fd, const struct sockaddr *addr, socklen_t len,
-			       uint32_t flags, struct tw_fd_entry *e, uint64_t cookie)
+			       struct tw_fd_seen seen)
 {
+	uint32_t flags = seen.flags;
 	bool linger2 = tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_TCP_LINGER2;
 	uint32_t own = linger2 ? TW_FD_PROGRAM_LINGER2 : TW_FD_PROGRAM_LINGER;
 	int saved = errno;
@@ -157,7 +157,7 @@ static int connect_then_linger(int fd, const struct sockaddr *addr, socklen_t le
 		bool linger_set = plan.set_linger && tw_apply_linger(fd, &tw_rt.policy);
 		struct tw_pin_ticket none = { false, 0, 0 };
 		tw_client_record(fd, linger_set ? TW_FD_LINGER_SET : 0, tw_dest_key(&dst.sa, len),
-				 &none, e, cookie);
+				 &none, seen.e, seen.cookie);
 	}
 	errno = err;
 	return rc;
@@ -170,28 +170,27 @@ static int hook_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (!tw_active() || !tw_rt.client_actions || len < sizeof(struct sockaddr_in) ||
 	    len > sizeof(dst))
 		return libc_connect(fd, addr, len);
-	if (!tw_pin_wanted()) {
-		struct tw_fd_entry *e;
-		uint64_t cookie;
-		uint32_t flags = tw_fd_current(fd, &e, &cookie);
+	struct tw_fd_seen seen = tw_fd_see(fd);
+	bool pin = tw_pin_wanted();
+	if (!pin) {
 		bool linger2 = tw_linger_option(&tw_rt.policy) == TW_LINGER_OPT_TCP_LINGER2;
-		if (!(flags & TW_FD_CONNECTED) && (!linger2 || (flags & TW_FD_BORN_TCP)))
-			return connect_then_linger(fd, addr, len, flags, e, cookie);
+		if (!(seen.flags & TW_FD_CONNECTED) && (!linger2 || (seen.flags & TW_FD_BORN_TCP)))
+			return connect_then_linger(fd, addr, len, seen);
 	}
 	/* The destination is read only through the kernel (tw_pin_read_dst) or
 	 * tw_copy_from_caller(): a bad pointer goes to the kernel untouched and
 	 * gets its EFAULT.  Shorter than a sockaddr_in is never an IPv4/IPv6
 	 * connect the kernel accepts. */
 	struct tw_connect_op op = { .call = real_connect, .a = addr, .alen = len };
-	enum tw_pin_dst read = tw_pin_wanted() ? tw_pin_read_dst(fd, addr, len, &dst)
-					       : TW_PIN_DST_UNREAD;
+	enum tw_pin_dst read = pin ? tw_pin_read_dst(fd, seen.flags, addr, len, &dst)
+				   : TW_PIN_DST_UNREAD;
 	if (read == TW_PIN_DST_PASS ||
 	    (read == TW_PIN_DST_UNREAD &&
 	     (!tw_copy_from_caller(&dst, addr, len) ||
 	      (dst.sa.sa_family != AF_INET && dst.sa.sa_family != AF_INET6))))
 		return libc_connect(fd, addr, len);
 	op.reuse_set = read == TW_PIN_DST_REUSE_SET;
-	return (int)tw_client_connect(fd, &dst.sa, len, &op);
+	return (int)tw_client_connect(fd, &dst.sa, len, &op, seen);
 }
 
 TW_EXPORT int connect(int fd, const struct sockaddr *addr, socklen_t len)

@@ -45,7 +45,7 @@ TW_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
 	struct tw_connect_op op = {
 		.call = real_sendto, .a = buf, .b = addr, .n = n, .flags = flags, .alen = alen,
 	};
-	return tw_client_connect(fd, &d.sa, alen, &op);
+	return tw_client_connect(fd, &d.sa, alen, &op, tw_fd_see(fd));
 }
 
 static ssize_t real_sendmsg(int fd, const struct tw_connect_op *op)
@@ -62,5 +62,5 @@ TW_EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	    !copy_dst(&d, m.msg_name, m.msg_namelen))
 		return libc_sendmsg(fd, msg, flags);
 	struct tw_connect_op op = { .call = real_sendmsg, .a = msg, .flags = flags };
-	return tw_client_connect(fd, &d.sa, m.msg_namelen, &op);
+	return tw_client_connect(fd, &d.sa, m.msg_namelen, &op, tw_fd_see(fd));
 }

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "client_record.h"
 #include "decide.h"
 #include "pin.h"
 #include "twshim/policy.h"
@@ -43,12 +44,12 @@ struct tw_connect_op {
 	bool reuse_set; /* SO_REUSEADDR set by tw_pin_read_dst() (see pin.h) */
 };
 
-/* The client-socket policy around one connecting call: identity check
- * against the fd's record, plan, linger, pinning, the call, the record.
- * dst/len: a copy of the destination, already read safely.  Returns what
- * the real call returns, with its errno. */
+/* The client-socket policy around one connecting call: plan, linger,
+ * pinning, the call, the record.  dst/len: a copy of the destination,
+ * already read safely; seen: fd's record (tw_fd_see()).  Returns what the
+ * real call returns, with its errno. */
 ssize_t tw_client_connect(int fd, const struct sockaddr *dst, socklen_t len,
-			  const struct tw_connect_op *op);
+			  const struct tw_connect_op *op, struct tw_fd_seen seen);
 
 /* Apply the connect-time linger: SO_LINGER {1,0} or {1,N} for modes 0/N;
  * for safe TCP_LINGER2 = -1, which makes the kernel answer the ACK of our

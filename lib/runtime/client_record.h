@@ -31,6 +31,18 @@
  * released unless a duplicate fd still holds that socket).  *ep: the entry
  * (may be NULL); *cookie: fd's cookie when it had to be read, else 0. */
 uint32_t tw_fd_current(int fd, struct tw_fd_entry **ep, uint64_t *cookie);
+/* The same, as one value: read once by a hook and handed on. */
+struct tw_fd_seen {
+	uint32_t flags;
+	struct tw_fd_entry *e;
+	uint64_t cookie;
+};
+static inline struct tw_fd_seen tw_fd_see(int fd)
+{
+	struct tw_fd_seen s;
+	s.flags = tw_fd_current(fd, &s.e, &s.cookie);
+	return s;
+}
 
 /* fd was just made by socket() as a TCP socket (AF_INET/AF_INET6,
  * SOCK_STREAM, protocol 0 or IPPROTO_TCP): record it as TW_FD_BORN_TCP. */

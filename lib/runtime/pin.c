@@ -299,11 +299,27 @@ uint16_t tw_pin_now_seconds(void)
 	return (uint16_t)ts.tv_sec;
 }
 
-static bool port_known_busy(uint16_t port, uint16_t now)
+/* The clock of the busy hints, read at most once per search and only when
+ * a port has a hint: most connects never read it. */
+struct busy_clock {
+	bool read;
+	uint16_t now;
+};
+
+static uint16_t busy_clock_now(struct busy_clock *c)
+{
+	if (!c->read) {
+		c->now = tw_pin_now_seconds();
+		c->read = true;
+	}
+	return c->now;
+}
+
+static bool port_known_busy(uint16_t port, struct busy_clock *c)
 {
 	uint16_t until = atomic_load_explicit(&tw_pin.busy_until[port], memory_order_relaxed);
 	/* wrap-safe: still in the future by less than half the clock's cycle */
-	return until != 0 && (int16_t)(uint16_t)(until - now) > 0;
+	return until != 0 && (int16_t)(uint16_t)(until - busy_clock_now(c)) > 0;
 }
 
 void tw_pin_mark_busy(uint16_t port, uint16_t now)
@@ -320,7 +336,7 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 			    uint16_t *port_out)
 {
 	uint32_t binds = 0;
-	uint16_t now = tw_pin_now_seconds();
+	struct busy_clock clock = { false, 0 };
 
 	/* Pass 0 skips the ports recently found busy; if that skipped some
 	 * and found nothing, pass 1 tries them too: a hint may order the
@@ -332,7 +348,7 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 		for (uint32_t draws = 0; draws < tw_pin.cursor.n && binds < PIN_MAX_BINDS; draws++) {
 			uint16_t port = tw_cursor_next(&tw_pin.cursor, NULL);
 
-			if (pass == 0 && port_known_busy(port, now)) {
+			if (pass == 0 && port_known_busy(port, &clock)) {
 				skipped = true;
 				continue;
 			}
@@ -352,7 +368,7 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 			if (err != EADDRINUSE)
 				return err;
 			tw_stat_inc(TW_ST_PIN_RETRIES);
-			tw_pin_mark_busy(port, now);
+			tw_pin_mark_busy(port, busy_clock_now(&clock));
 		}
 		if (!skipped || binds >= PIN_MAX_BINDS)
 			break;
@@ -362,11 +378,12 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 
 /* ---- connect ---- */
 
-enum tw_pin_dst tw_pin_read_dst(int fd, const struct sockaddr *dst, socklen_t len, void *out)
+enum tw_pin_dst tw_pin_read_dst(int fd, uint32_t flags, const struct sockaddr *dst, socklen_t len,
+			       void *out)
 {
 	const uint32_t known = TW_FD_BORN_TCP | TW_FD_CONNECTED | TW_FD_PROGRAM_REUSEADDR |
 			       TW_FD_PROGRAM_NO_PORT | TW_FD_DEFERRED_PORT;
-	if ((fd_flags(fd) & known) != TW_FD_BORN_TCP || !tw_pin_ready())
+	if ((flags & known) != TW_FD_BORN_TCP || !tw_pin_ready())
 		return TW_PIN_DST_UNREAD;
 
 	int saved = errno;
@@ -404,45 +421,43 @@ void tw_pin_undo_reuse(int fd)
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len, bool deferred,
 			   struct tw_pin_ticket *t)
 {
-	tw_pin_before_connect_key(fd, dst, tw_dest_key(dst, len), deferred, false, t);
+	uint32_t flags = (fd_flags(fd) & ~(uint32_t)TW_FD_DEFERRED_PORT) |
+			 (deferred ? TW_FD_DEFERRED_PORT : 0);
+	tw_pin_before_connect_key(fd, flags, dst, tw_dest_key(dst, len), false, t);
 }
 
-void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key, bool deferred,
+/* The program bound ADDR:0 (IP_BIND_ADDRESS_NO_PORT underneath): its ADDR,
+ * into *local, to keep with the pinned port.  False if there is none. */
+static bool deferred_address(int fd, union tw_sockaddr *local, socklen_t *llen)
+{
+	*llen = sizeof(*local);
+	return libc_getsockname(fd, &local->sa, llen) == 0 &&
+	       (local->sa.sa_family == AF_INET || local->sa.sa_family == AF_INET6) &&
+	       sa_port(local) == 0;
+}
+
+void tw_pin_before_connect_key(int fd, uint32_t flags, const struct sockaddr *dst, uint64_t key,
 			       bool reuse_set, struct tw_pin_ticket *t)
 {
-	t->active = false;
-	t->port = 0;
-	t->key = 0;
-	if (!tw_pin_ready() || key == 0) {
-		if (reuse_set)
-			tw_pin_undo_reuse(fd);
-		return;
-	}
-
 	int saved = errno;
-	uint32_t flags = fd_flags(fd);
 	union tw_sockaddr local;
 	socklen_t llen;
 
-	if (flags & TW_FD_PROGRAM_NO_PORT) {
+	t->active = false;
+	t->port = 0;
+	t->key = 0;
+	/* Left alone: not set up, or the program manages its own port
+	 * allocation (IP_BIND_ADDRESS_NO_PORT), or bound ADDR:0 and no
+	 * address is there. */
+	if (!tw_pin_ready() || key == 0 || (flags & TW_FD_PROGRAM_NO_PORT) ||
+	    ((flags & TW_FD_DEFERRED_PORT) && !deferred_address(fd, &local, &llen))) {
 		if (reuse_set)
 			tw_pin_undo_reuse(fd);
-		goto out; /* the program manages its own port allocation */
+		errno = saved;
+		return;
 	}
-	if (deferred) {
-		/* The program bound ADDR:0 (IP_BIND_ADDRESS_NO_PORT underneath):
-		 * keep ADDR, choose the port now. */
-		llen = sizeof(local);
-		if (libc_getsockname(fd, &local.sa, &llen) != 0 ||
-		    (local.sa.sa_family != AF_INET && local.sa.sa_family != AF_INET6) ||
-		    sa_port(&local) != 0) {
-			if (reuse_set)
-				tw_pin_undo_reuse(fd);
-			goto out;
-		}
-	} else {
+	if (!(flags & TW_FD_DEFERRED_PORT))
 		llen = sa_wildcard(&local, dst->sa_family);
-	}
 
 	/* A TIME_WAIT left on a pinned port keeps its socket's reuse flag:
 	 * every socket bound in the range needs SO_REUSEADDR for the next
@@ -514,7 +529,9 @@ void tw_pin_note_fallback(void)
 	static _Atomic int64_t next_log = INT64_MIN; /* CLOCK_MONOTONIC_COARSE seconds */
 	struct timespec ts;
 
-	tw_stat_inc(TW_ST_PIN_FALLBACK);
+	/* counted even when no summary is wanted: the line below gives it */
+	unsigned long count = atomic_fetch_add_explicit(&tw_stats[TW_ST_PIN_FALLBACK], 1,
+							memory_order_relaxed) + 1;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	int64_t now = (int64_t)ts.tv_sec, due = atomic_load_explicit(&next_log, memory_order_relaxed);
 	if (now < due || !atomic_compare_exchange_strong_explicit(&next_log, &due,
@@ -526,7 +543,7 @@ void tw_pin_note_fallback(void)
 			     "by TIME_WAIT towards this destination); connections fall back to the kernel's "
 			     "ephemeral ports (%lu so far; said at most once a minute)",
 			     (unsigned)tw_pin.range.lo, (unsigned)tw_pin.range.hi, (unsigned)tw_pin.cursor.n,
-			     atomic_load_explicit(&tw_stats[TW_ST_PIN_FALLBACK], memory_order_relaxed));
+			     count);
 }
 
 void tw_pin_release(uint16_t port, uint64_t key)

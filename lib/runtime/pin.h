@@ -51,7 +51,9 @@ enum tw_pin_dst {
 			       * reuse_set to tw_pin_before_connect_key(), or
 			       * undo it with tw_pin_undo_reuse() */
 };
-enum tw_pin_dst tw_pin_read_dst(int fd, const struct sockaddr *dst, socklen_t len, void *out);
+/* flags: fd's record (tw_fd_current()). */
+enum tw_pin_dst tw_pin_read_dst(int fd, uint32_t flags, const struct sockaddr *dst, socklen_t len,
+			       void *out);
 /* SO_REUSEADDR back to 0 after TW_PIN_DST_REUSE_SET was not used. */
 void tw_pin_undo_reuse(int fd);
 
@@ -62,10 +64,12 @@ void tw_pin_undo_reuse(int fd);
  * socket as it was (or unbound) and t->active false. */
 void tw_pin_before_connect(int fd, const struct sockaddr *dst, socklen_t len,
 			   bool deferred, struct tw_pin_ticket *t);
-/* The same with the destination's tw_dest_key() already computed; reuse_set:
- * SO_REUSEADDR is 1 already (tw_pin_read_dst), on failure it is undone. */
-void tw_pin_before_connect_key(int fd, const struct sockaddr *dst, uint64_t key,
-			       bool deferred, bool reuse_set, struct tw_pin_ticket *t);
+/* The same with fd's record already read (flags: tw_fd_current(); deferred
+ * is TW_FD_DEFERRED_PORT there) and the destination's tw_dest_key() already
+ * computed; reuse_set: SO_REUSEADDR is 1 already (tw_pin_read_dst), on
+ * failure it is undone. */
+void tw_pin_before_connect_key(int fd, uint32_t flags, const struct sockaddr *dst, uint64_t key,
+			       bool reuse_set, struct tw_pin_ticket *t);
 
 struct tw_connect_op;
 

@@ -55,7 +55,7 @@ _Static_assert(sizeof(slots) / sizeof(slots[0]) == R__COUNT, "slot table matches
 /* dlsym(RTLD_NEXT) searches the objects loaded after ours, so it never
  * hands back our own hook; if it finds nothing the caller falls back to the
  * system call. */
-static any_fn resolve_slow(unsigned i)
+__attribute__((noinline, cold)) static any_fn resolve_slow(unsigned i)
 {
 	struct real_slot *s = &slots[i];
 	if (atomic_load_explicit(&s->resolved, memory_order_acquire))

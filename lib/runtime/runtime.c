@@ -144,6 +144,7 @@ void tw_runtime_init(void)
 		tw_pin_defer_init(&tw_rt.policy);
 	tw_rt.client_actions = on.client;
 	tw_rt.reuse_actions = on.reuse;
+	tw_stats_on = tw_log_enabled(TW_LOG_INFO) || tw_rt.policy.stats_signal;
 	tw_sig_init(tw_log_enabled(TW_LOG_INFO), tw_rt.policy.stats_signal);
 	atomic_store_explicit(&tw_rt_active, true, memory_order_release);
 	if (tw_log_enabled(TW_LOG_INFO))

@@ -7,6 +7,7 @@
 #include "log.h"
 
 _Atomic unsigned long tw_stats[TW_ST__COUNT];
+bool tw_stats_on;
 
 static const char *const stat_names[TW_ST__COUNT] = {
 	[TW_ST_CONNECTS] = "connects",

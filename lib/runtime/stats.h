@@ -21,10 +21,15 @@ enum tw_stat {
 };
 
 extern _Atomic unsigned long tw_stats[TW_ST__COUNT];
+/* Something will read the counters: the exit summary (TWSHIM_LOG=info or
+ * more) or TWSHIM_STATS_SIGNAL.  Set at load, before any thread.  When
+ * nothing will, counting costs a load instead of a locked add. */
+extern bool tw_stats_on;
 
 static inline void tw_stat_inc(enum tw_stat s)
 {
-	atomic_fetch_add_explicit(&tw_stats[s], 1, memory_order_relaxed);
+	if (tw_stats_on)
+		atomic_fetch_add_explicit(&tw_stats[s], 1, memory_order_relaxed);
 }
 
 /* One line "… twshim[prog:pid]: info: summary connects=… …": at exit or on
