@@ -225,6 +225,15 @@ elif command -v perf >/dev/null; then
 	PERF_INSTR="not supported here (perf has no hardware counters in this machine)"
 fi
 
+# The machine's own speed, so that reports from different machines (or one
+# virtual machine on different days) can be compared: what one system call
+# costs here.
+SYSCALL_NS="not measured (perf bench missing)"
+if ns=$(perf bench syscall basic -l $(scale 2000000) 2>/dev/null | awk '/usecs\/op/ { printf "%.0f", $1 * 1000 }') &&
+	[[ -n $ns ]]; then
+	SYSCALL_NS="$ns ns (\`perf bench syscall basic\`: getppid)"
+fi
+
 say "close(): $RUNS+4 runs each, file and socket"
 interleave close_file $((RUNS + 4)) base lib
 interleave close_sock $RUNS base lib
@@ -692,6 +701,7 @@ source package), and nothing else may be fetched here, so they are not measured.
 | kernel | $kernel |
 | glibc | $glibc |
 | compiler | $ccver |
+| one system call | $SYSCALL_NS: every figure that crosses into the kernel scales with it; compare reports with this line |
 | load average (1, 5, 15 min) | $LOAD_BEFORE before the run, $(cut -d' ' -f1-3 /proc/loadavg) after (other work on the machine perturbs every figure; interleaving cancels slow drift, not bursts) |
 | build type | $buildtype (\`$BUILD\` → \`$(basename "$BUILD")\`) |
 | source | commit $commit, $dirty uncommitted file(s) under lib/ and include/$( [[ -n ${TWBENCH_STALE:-} ]] && echo "; **the rebuild failed: these are the figures of the previous build**") |

@@ -81,25 +81,26 @@ uint16_t tw_cursor_next(struct tw_port_cursor *c, bool *wrapped);
  * 0 for anything that is not AF_INET/AF_INET6 of sufficient length. */
 uint64_t tw_dest_key(const struct sockaddr *sa, socklen_t len);
 
-/* The (port, destination) pairs this process holds: fixed-size open
- * addressing over caller-provided slots (a power of two), one 64-bit word
- * per pair (port << 48 | 48 bits of the key), inserted with CAS.  A pair
- * is never present twice while held, even under concurrent reserves. */
+/* The (port, destination) pairs this process holds: caller-provided slots
+ * (a power of two, at least TW_PAIR_BUCKET) in buckets of TW_PAIR_BUCKET,
+ * one 64-bit word per pair (port << 48 | 47 bits of the key) in the bucket
+ * its hash names, inserted with CAS.  A pair is never present twice while
+ * held, even under concurrent reserves; a released slot is free at once. */
+#define TW_PAIR_BUCKET 8u /* 64 bytes: one cache line */
+
 struct tw_pair_table {
 	_Atomic uint64_t *slots;
-	uint32_t mask; /* number of slots - 1 */
+	uint32_t bucket_mask; /* number of buckets - 1 */
 };
-
-/* How far from its home slot a pair may be placed (and is searched). */
-#define TW_PAIR_MAX_PROBE 128u
 
 enum tw_pair_result {
 	TW_PAIR_OK,   /* reserved: the caller now holds the pair */
 	TW_PAIR_BUSY, /* the pair is already held */
-	TW_PAIR_FULL, /* no free slot near the pair's home */
+	TW_PAIR_FULL, /* the pair's bucket is full: another port may do */
 };
 
-/* nslots must be a power of two; slots must be zeroed. */
+/* nslots must be a power of two >= TW_PAIR_BUCKET; slots must be zeroed
+ * (and 64-byte aligned for a bucket to be one cache line). */
 void tw_pair_table_init(struct tw_pair_table *t, _Atomic uint64_t *slots, uint32_t nslots);
 enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint64_t key);
 /* Returns false if the pair was not held. */

@@ -215,53 +215,39 @@ uint64_t tw_dest_key(const struct sockaddr *sa, socklen_t len)
 	return mix64(hi ^ mix64(lo ^ mix64((uint64_t)port + 0x51ed27u)));
 }
 
-/* Slot values: 0 empty (never held since the table was made), 1 a
- * tombstone (was held, released).  A pair has port >= 1 in its top bits,
- * so it is never 0 or 1.  Slots never go back to empty: a pair is always
- * placed at the first free slot of its probe sequence, so a search may
- * stop at the first empty slot. */
-#define SLOT_EMPTY 0ull
-#define SLOT_TOMB 1ull
-#define KEY_BITS 48
+/* A slot holds 0 (free), a held pair's word, or a pair's word with
+ * PAIR_PENDING while its reserver checks for a concurrent twin.  A word has
+ * port >= 1 in its top bits, so it is never 0.  A pair lives only in its
+ * own bucket (TW_PAIR_BUCKET slots, one cache line): every search reads
+ * that line whole, and a released slot is simply free again, so nothing is
+ * left behind however many different pairs a process uses (open addressing
+ * with tombstones slowed down as they piled up). */
+#define KEY_BITS 47
+#define PAIR_PENDING ((uint64_t)1 << KEY_BITS)
 
 static uint64_t pair_word(uint16_t port, uint64_t key)
 {
-	return (uint64_t)port << KEY_BITS | (key & (((uint64_t)1 << KEY_BITS) - 1));
+	return (uint64_t)port << 48 | (key & (PAIR_PENDING - 1));
 }
 
-static uint32_t pair_home(const struct tw_pair_table *t, uint64_t word)
+static _Atomic uint64_t *pair_bucket(const struct tw_pair_table *t, uint64_t word)
 {
-	return (uint32_t)mix64(word) & t->mask;
+	return t->slots + (((uint32_t)mix64(word) & t->bucket_mask) * TW_PAIR_BUCKET);
 }
 
 void tw_pair_table_init(struct tw_pair_table *t, _Atomic uint64_t *slots, uint32_t nslots)
 {
 	t->slots = slots;
-	t->mask = nslots - 1u;
+	t->bucket_mask = nslots / TW_PAIR_BUCKET - 1u;
 }
 
-static uint32_t probe_limit(const struct tw_pair_table *t)
+/* Is word in bucket b, held or pending, other than at slot skip? */
+static bool pair_present(_Atomic uint64_t *b, uint64_t word, unsigned skip)
 {
-	return t->mask + 1u < TW_PAIR_MAX_PROBE ? t->mask + 1u : TW_PAIR_MAX_PROBE;
-}
-
-/* Is word present in its probe sequence (from home) other than at slot skip? */
-static bool pair_present(const struct tw_pair_table *t, uint64_t word, uint32_t home,
-			 uint32_t skip)
-{
-	uint32_t limit = probe_limit(t);
-
-	for (uint32_t i = 0; i < limit; i++) {
-		uint32_t idx = (home + i) & t->mask;
-		uint64_t v;
-
-		if (idx == skip)
-			continue;
-		v = atomic_load(&t->slots[idx]);
-		if (v == word)
+	for (unsigned i = 0; i < TW_PAIR_BUCKET; i++) {
+		uint64_t v = atomic_load(&b[i]);
+		if (i != skip && (v | PAIR_PENDING) == (word | PAIR_PENDING))
 			return true;
-		if (v == SLOT_EMPTY)
-			return false;
 	}
 	return false;
 }
@@ -269,38 +255,35 @@ static bool pair_present(const struct tw_pair_table *t, uint64_t word, uint32_t 
 enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint64_t key)
 {
 	uint64_t word = pair_word(port, key);
-	uint32_t home = pair_home(t, word), limit = probe_limit(t);
+	_Atomic uint64_t *b = pair_bucket(t, word);
 
 	if (port == 0)
 		return TW_PAIR_BUSY;
 	for (;;) {
-		uint32_t free_idx = UINT32_MAX;
-		uint64_t free_val = 0;
+		unsigned free_idx = TW_PAIR_BUCKET;
 
-		for (uint32_t i = 0; i < limit; i++) {
-			uint32_t idx = (home + i) & t->mask;
-			uint64_t v = atomic_load(&t->slots[idx]);
+		for (unsigned i = 0; i < TW_PAIR_BUCKET; i++) {
+			uint64_t v = atomic_load(&b[i]);
 
-			if (v == word)
+			if ((v | PAIR_PENDING) == (word | PAIR_PENDING))
 				return TW_PAIR_BUSY;
-			if ((v == SLOT_EMPTY || v == SLOT_TOMB) && free_idx == UINT32_MAX) {
-				free_idx = idx;
-				free_val = v;
-			}
-			if (v == SLOT_EMPTY)
-				break;
+			if (v == 0 && free_idx == TW_PAIR_BUCKET)
+				free_idx = i;
 		}
-		if (free_idx == UINT32_MAX)
+		if (free_idx == TW_PAIR_BUCKET)
 			return TW_PAIR_FULL;
-		if (!atomic_compare_exchange_strong(&t->slots[free_idx], &free_val, word))
+		uint64_t expected = 0;
+		if (!atomic_compare_exchange_strong(&b[free_idx], &expected, word | PAIR_PENDING))
 			continue; /* lost the slot to another thread: look again */
-		/* Two reservers of the same pair may have picked different free
-		 * slots (a release in between).  Both CAS, then both look for the
-		 * other (seq_cst): at least one sees it and backs off. */
-		if (pair_present(t, word, home, free_idx)) {
-			atomic_store(&t->slots[free_idx], SLOT_TOMB);
+		/* Two reservers of the same pair may have taken different free
+		 * slots: each marks its own pending, then looks for any other
+		 * (seq_cst): at least one sees the other and backs off.  Pending
+		 * slots are the reserver's alone: a release never takes them. */
+		if (pair_present(b, word, free_idx)) {
+			atomic_store(&b[free_idx], 0);
 			return TW_PAIR_BUSY;
 		}
+		atomic_store(&b[free_idx], word);
 		return TW_PAIR_OK;
 	}
 }
@@ -308,16 +291,12 @@ enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint
 bool tw_pair_release(struct tw_pair_table *t, uint16_t port, uint64_t key)
 {
 	uint64_t word = pair_word(port, key);
-	uint32_t home = pair_home(t, word), limit = probe_limit(t);
+	_Atomic uint64_t *b = pair_bucket(t, word);
 
-	for (uint32_t i = 0; i < limit; i++) {
-		uint32_t idx = (home + i) & t->mask;
+	for (unsigned i = 0; i < TW_PAIR_BUCKET; i++) {
 		uint64_t v = word;
-
-		if (atomic_compare_exchange_strong(&t->slots[idx], &v, SLOT_TOMB))
+		if (atomic_compare_exchange_strong(&b[i], &v, 0))
 			return true;
-		if (v == SLOT_EMPTY)
-			return false;
 	}
 	return false;
 }
@@ -325,5 +304,5 @@ bool tw_pair_release(struct tw_pair_table *t, uint16_t port, uint64_t key)
 bool tw_pair_held(const struct tw_pair_table *t, uint16_t port, uint64_t key)
 {
 	uint64_t word = pair_word(port, key);
-	return pair_present(t, word, pair_home(t, word), UINT32_MAX);
+	return pair_present(pair_bucket(t, word), word, TW_PAIR_BUCKET);
 }

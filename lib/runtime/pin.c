@@ -352,11 +352,11 @@ int tw_pin_bind_port(int fd, union tw_sockaddr *local, socklen_t llen, uint64_t 
 				skipped = true;
 				continue;
 			}
-			enum tw_pair_result r = tw_pair_reserve(&tw_pin.pairs, port, key);
-			if (r == TW_PAIR_BUSY)
-				continue; /* a connection of ours to this destination has it */
-			if (r == TW_PAIR_FULL)
-				return EAGAIN;
+			/* Busy: a connection of ours to this destination has the
+			 * port.  Full: so many pairs hash where this one would go
+			 * that another port is a better try. */
+			if (tw_pair_reserve(&tw_pin.pairs, port, key) != TW_PAIR_OK)
+				continue;
 			binds++;
 			tw_sa_set_port(local, port);
 			if (libc_bind(fd, &local->sa, llen) == 0) {
