@@ -232,7 +232,7 @@ static uint64_t pair_word(uint16_t port, uint64_t key)
 
 static _Atomic uint64_t *pair_bucket(const struct tw_pair_table *t, uint64_t word)
 {
-	return t->slots + (((uint32_t)mix64(word) & t->bucket_mask) * TW_PAIR_BUCKET);
+	return t->slots + (size_t)((uint32_t)mix64(word) & t->bucket_mask) * TW_PAIR_BUCKET;
 }
 
 void tw_pair_table_init(struct tw_pair_table *t, _Atomic uint64_t *slots, uint32_t nslots)
