@@ -280,10 +280,11 @@ enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint
 		 * (seq_cst): at least one sees the other and backs off.  Pending
 		 * slots are the reserver's alone: a release never takes them. */
 		if (pair_present(b, word, free_idx)) {
-			atomic_store(&b[free_idx], 0);
+			atomic_store_explicit(&b[free_idx], 0, memory_order_release);
 			return TW_PAIR_BUSY;
 		}
-		atomic_store(&b[free_idx], word);
+		/* The slot is ours: a plain store (not a locked one) settles it. */
+		atomic_store_explicit(&b[free_idx], word, memory_order_release);
 		return TW_PAIR_OK;
 	}
 }
