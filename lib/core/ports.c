@@ -241,15 +241,16 @@ void tw_pair_table_init(struct tw_pair_table *t, _Atomic uint64_t *slots, uint32
 	t->bucket_mask = nslots / TW_PAIR_BUCKET - 1u;
 }
 
-/* Is word in bucket b, held or pending, other than at slot skip? */
-static bool pair_present(_Atomic uint64_t *b, uint64_t word, unsigned skip)
+/* How many slots of bucket b hold word, held or pending.  The whole line,
+ * without branches. */
+static unsigned pair_count(_Atomic uint64_t *b, uint64_t word)
 {
-	for (unsigned i = 0; i < TW_PAIR_BUCKET; i++) {
-		uint64_t v = atomic_load(&b[i]);
-		if (i != skip && (v | PAIR_PENDING) == (word | PAIR_PENDING))
-			return true;
-	}
-	return false;
+	unsigned n = 0;
+
+#pragma GCC unroll 8
+	for (unsigned i = 0; i < TW_PAIR_BUCKET; i++)
+		n += (atomic_load(&b[i]) | PAIR_PENDING) == (word | PAIR_PENDING);
+	return n;
 }
 
 enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint64_t key)
@@ -262,13 +263,17 @@ enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint
 	for (;;) {
 		unsigned free_idx = TW_PAIR_BUCKET;
 
+		/* Up to the first free slot; a twin further on is found by the
+		 * check below, which reads the whole bucket anyway. */
 		for (unsigned i = 0; i < TW_PAIR_BUCKET; i++) {
-			uint64_t v = atomic_load(&b[i]);
+			uint64_t v = atomic_load_explicit(&b[i], memory_order_relaxed);
 
 			if ((v | PAIR_PENDING) == (word | PAIR_PENDING))
 				return TW_PAIR_BUSY;
-			if (v == 0 && free_idx == TW_PAIR_BUCKET)
+			if (v == 0) {
 				free_idx = i;
+				break;
+			}
 		}
 		if (free_idx == TW_PAIR_BUCKET)
 			return TW_PAIR_FULL;
@@ -279,7 +284,7 @@ enum tw_pair_result tw_pair_reserve(struct tw_pair_table *t, uint16_t port, uint
 		 * slots: each marks its own pending, then looks for any other
 		 * (seq_cst): at least one sees the other and backs off.  Pending
 		 * slots are the reserver's alone: a release never takes them. */
-		if (pair_present(b, word, free_idx)) {
+		if (pair_count(b, word) > 1) { /* ours, and a twin */
 			atomic_store_explicit(&b[free_idx], 0, memory_order_release);
 			return TW_PAIR_BUSY;
 		}
@@ -294,9 +299,11 @@ bool tw_pair_release(struct tw_pair_table *t, uint16_t port, uint64_t key)
 	uint64_t word = pair_word(port, key);
 	_Atomic uint64_t *b = pair_bucket(t, word);
 
+	/* A locked CAS only on the slot that holds it. */
 	for (unsigned i = 0; i < TW_PAIR_BUCKET; i++) {
 		uint64_t v = word;
-		if (atomic_compare_exchange_strong(&b[i], &v, 0))
+		if (atomic_load_explicit(&b[i], memory_order_relaxed) == word &&
+		    atomic_compare_exchange_strong(&b[i], &v, 0))
 			return true;
 	}
 	return false;
@@ -305,5 +312,5 @@ bool tw_pair_release(struct tw_pair_table *t, uint16_t port, uint64_t key)
 bool tw_pair_held(const struct tw_pair_table *t, uint16_t port, uint64_t key)
 {
 	uint64_t word = pair_word(port, key);
-	return pair_present(pair_bucket(t, word), word, TW_PAIR_BUCKET);
+	return pair_count(pair_bucket(t, word), word) != 0;
 }
