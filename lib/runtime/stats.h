@@ -22,8 +22,9 @@ enum tw_stat {
 
 extern _Atomic unsigned long tw_stats[TW_ST__COUNT];
 /* Something will read the counters: the exit summary (TWSHIM_LOG=info or
- * more) or TWSHIM_STATS_SIGNAL.  Set at load, before any thread.  When
- * nothing will, counting costs a load instead of a locked add. */
+ * more) or TWSHIM_STATS_SIGNAL.  Written once by the constructor before
+ * tw_rt_active is published (release), so every hook that counts sees it.
+ * When nothing will read them, counting costs a load, not a locked add. */
 extern bool tw_stats_on;
 
 static inline void tw_stat_inc(enum tw_stat s)
